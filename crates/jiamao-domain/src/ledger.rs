@@ -1,0 +1,513 @@
+//! The ledger of one book: balances derived from posted lists, and the posting rules.
+//!
+//! A [`BookLedger`] is pure state: posting a list either changes nothing and says which rule was
+//! broken, or applies every effect of the list at once. Replaying the same posted lists in the same
+//! order always gives the same balances; balances are derived, never stored as truth.
+
+use crate::book::{Book, BookError};
+use crate::doc::{ConsumptionStage, Goods, ListDoc};
+use crate::movement::{classify, Movement};
+use rust_decimal::Decimal;
+use std::collections::BTreeSet;
+use std::fmt;
+
+macro_rules! totals {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $name { $($(#[$fmeta])* pub $field: Decimal),* }
+
+        impl $name {
+            /// Adds `other` field by field; `None` on overflow.
+            pub fn checked_add(&self, other: &Self) -> Option<Self> {
+                Some(Self { $($field: self.$field.checked_add(other.$field)?),* })
+            }
+
+            /// Every field name with its value, in report order.
+            pub fn fields(&self) -> Vec<(&'static str, Decimal)> {
+                vec![$((stringify!($field), self.$field)),*]
+            }
+        }
+    };
+}
+
+totals!(
+    /// A material's movements (per 报核 field, RULES.md §5.4), in the material's unit.
+    MaterialTotals {
+        /// 期初数量.
+        opening,
+        imported,
+        carried_in,
+        surplus_in,
+        replaced_in,
+        /// 消耗 (csmTotalQty).
+        consumed,
+        /// 内销 (sdinQty).
+        domestic_sold,
+        re_exported,
+        replaced_out,
+        surplus_out,
+        destroyed,
+        /// 边角料 accrued within the tangible process loss.
+        leftover_accrued,
+        leftover_disposed,
+        /// Quantity of inflows that carried an amount (for the weighted average price).
+        priced_qty,
+        /// Their amount, in the item's currency.
+        priced_amount,
+    }
+);
+
+totals!(
+    /// A product's movements, in the product's unit.
+    ProductTotals { exported, carried_out, domestic_sold, returned, reexported, destroyed }
+);
+
+impl MaterialTotals {
+    /// 应剩余 (FORMAT.md): opening + inflows − outflows. Leftovers lie within consumption.
+    pub fn should_remain(&self) -> Decimal {
+        self.opening + self.imported + self.carried_in + self.surplus_in + self.replaced_in
+            - self.consumed
+            - self.domestic_sold
+            - self.re_exported
+            - self.replaced_out
+            - self.surplus_out
+            - self.destroyed
+    }
+
+    /// What counts against 备案数量: imports, deep-processing and surplus carry-ins.
+    pub fn authorized_inflow(&self) -> Decimal {
+        self.imported + self.carried_in + self.surplus_in
+    }
+}
+
+/// Why a list was refused: the rule, the line where there is one, and words for a customs officer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub rule: &'static str,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "line {l}: {} (rule {})", self.message, self.rule),
+            None => write!(f, "{} (rule {})", self.message, self.rule),
+        }
+    }
+}
+
+fn reject(rule: &'static str, line: Option<u32>, message: impl Into<String>) -> Rejection {
+    Rejection { rule, line, message: message.into() }
+}
+
+fn overflow(line: u32) -> Rejection {
+    reject("overflow", Some(line), "quantities too large to compute exactly (more than 28 significant digits)")
+}
+
+/// The scratch delta of material `m`, marking it touched (by `line`) the first time.
+fn slot<'a>(scratch: &'a mut [MaterialTotals], touched: &mut Vec<(usize, u32)>, mark: &mut [bool], m: usize, line: u32) -> &'a mut MaterialTotals {
+    if let Some(flag) = mark.get_mut(m) {
+        if !*flag {
+            *flag = true;
+            touched.push((m, line));
+        }
+    }
+    // `m` always comes from the book's own index; the fallback only keeps this panic-free.
+    let idx = if m < scratch.len() { m } else { 0 };
+    &mut scratch[idx]
+}
+
+/// A product line posted before any 单耗 version was valid (单耗申报环节 报核前): its material effects
+/// wait until a version is declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLine {
+    pub list_no: String,
+    pub line: u32,
+    pub product_idx: usize,
+    pub qty: Decimal,
+    pub movement: Movement,
+    pub declared_on: chrono::NaiveDate,
+}
+
+/// A list accepted by [`BookLedger::post`]: what the store must keep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posting {
+    pub list: ListDoc,
+    /// The canonical text (the idempotency comparison).
+    pub canonical: String,
+    /// The 单耗 version each line used (`None` for material lines and pending product lines).
+    pub versions: Vec<Option<String>>,
+}
+
+/// The ledger of one book.
+#[derive(Debug, Clone)]
+pub struct BookLedger {
+    book: Book,
+    materials: Vec<MaterialTotals>,
+    products: Vec<ProductTotals>,
+    used_versions: BTreeSet<(u32, String)>,
+    pending: Vec<PendingLine>,
+    lists_posted: u64,
+    lines_posted: u64,
+    // Scratch space of one posting: deltas by material, which materials were touched and by which line.
+    scratch: Vec<MaterialTotals>,
+    touched: Vec<(usize, u32)>,
+    mark: Vec<bool>,
+}
+
+impl BookLedger {
+    /// A ledger with nothing posted: balances are the opening quantities.
+    pub fn new(book: Book) -> Self {
+        let materials = book.materials.iter().map(|m| MaterialTotals { opening: m.opening_qty, ..Default::default() }).collect::<Vec<_>>();
+        let n = materials.len();
+        let products = vec![ProductTotals::default(); book.products.len()];
+        BookLedger { book, materials, products, used_versions: BTreeSet::new(), pending: Vec::new(), lists_posted: 0, lines_posted: 0, scratch: vec![MaterialTotals::default(); n], touched: Vec::new(), mark: vec![false; n] }
+    }
+
+    pub fn book(&self) -> &Book {
+        &self.book
+    }
+
+    pub fn material_totals(&self) -> &[MaterialTotals] {
+        &self.materials
+    }
+
+    pub fn product_totals(&self) -> &[ProductTotals] {
+        &self.products
+    }
+
+    pub fn used_versions(&self) -> &BTreeSet<(u32, String)> {
+        &self.used_versions
+    }
+
+    pub fn pending(&self) -> &[PendingLine] {
+        &self.pending
+    }
+
+    pub fn lists_posted(&self) -> u64 {
+        self.lists_posted
+    }
+
+    pub fn lines_posted(&self) -> u64 {
+        self.lines_posted
+    }
+
+    /// Posts a list: every rule of FORMAT.md is checked against the balances so far (whatever
+    /// their dates); on success every effect applies, on failure nothing does.
+    pub fn post(&mut self, list: ListDoc) -> Result<Posting, Rejection> {
+        let result = self.stage(&list);
+        match result {
+            Ok(versions) => {
+                self.commit_scratch(&list, &versions);
+                let canonical = list.canonical();
+                Ok(Posting { list, canonical, versions })
+            }
+            Err(r) => {
+                self.clear_scratch();
+                Err(r)
+            }
+        }
+    }
+
+    /// Applies a list posted earlier, with the versions it used then, without checking balances
+    /// (they were checked when it was posted). Used to rebuild state from the store.
+    pub fn replay(&mut self, list: &ListDoc, versions: &[Option<String>]) -> Result<(), Rejection> {
+        match self.stage_with_versions(list, Some(versions)) {
+            Ok(v) => {
+                self.commit_scratch(list, &v);
+                Ok(())
+            }
+            Err(r) => {
+                self.clear_scratch();
+                Err(r)
+            }
+        }
+    }
+
+    fn stage(&mut self, list: &ListDoc) -> Result<Vec<Option<String>>, Rejection> {
+        let versions = self.stage_with_versions(list, None)?;
+        self.check_limits(list)?;
+        Ok(versions)
+    }
+
+    /// Computes the list's effects into the scratch space; checks everything but balances.
+    fn stage_with_versions(&mut self, list: &ListDoc, given: Option<&[Option<String>]>) -> Result<Vec<Option<String>>, Rejection> {
+        let BookLedger { book, scratch, touched, mark, .. } = self;
+        let book = &*book;
+        if list.book_no != book.book_no {
+            return Err(reject("unknown_book", None, format!("list is for book {}, not {}", list.book_no, book.book_no)));
+        }
+        if list.declared_on < book.valid_from || list.declared_on > book.valid_until {
+            return Err(reject("outside_validity", None, format!("declared on {}, outside the validity of book {} ({} – {})", list.declared_on, book.book_no, book.valid_from, book.valid_until)));
+        }
+        let mv = classify(book, list.trade_mode.as_str(), list.direction, list.goods).map_err(|e| reject(e.rule, None, e.message))?;
+        if mv.needs_counterparty() && list.counterparty_book_no.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            return Err(reject("counterparty_required", None, format!("a carry-over ({}) needs counterparty_book_no, the other book", list.trade_mode.as_str())));
+        }
+        if list.lines.is_empty() {
+            return Err(reject("no_lines", None, "the list has no lines"));
+        }
+        let mut versions = Vec::with_capacity(list.lines.len());
+        let mut seen = BTreeSet::new();
+        for (k, l) in list.lines.iter().enumerate() {
+            if !seen.insert(l.line) {
+                return Err(reject("line_duplicate", Some(l.line), format!("line number {} appears twice", l.line)));
+            }
+            if l.qty <= Decimal::ZERO {
+                return Err(reject("quantity_not_positive", Some(l.line), format!("quantity {} must be positive; corrections are made by further lists", crate::decimal::plain(l.qty))));
+            }
+            if !mv.through_consumption() {
+                if list.goods != Goods::Material {
+                    return Err(reject("trade_mode_goods", Some(l.line), "this movement is for materials"));
+                }
+                let m = book.material_idx(l.item_seq).ok_or_else(|| reject("unknown_item", Some(l.line), format!("material seq {} is not in book {}", l.item_seq, book.book_no)))?;
+                if l.consumption_version.is_some() {
+                    return Err(reject("version_on_material", Some(l.line), "consumption_version applies only to product lines"));
+                }
+                let d = slot(scratch, touched, mark, m, l.line);
+                let q = l.qty;
+                let field = match mv {
+                    Movement::MaterialImport => &mut d.imported,
+                    Movement::MaterialCarryIn => &mut d.carried_in,
+                    Movement::SurplusIn => &mut d.surplus_in,
+                    Movement::SurplusOut => &mut d.surplus_out,
+                    Movement::MaterialDomesticSale => &mut d.domestic_sold,
+                    Movement::ReExport => &mut d.re_exported,
+                    Movement::ReplacedOut => &mut d.replaced_out,
+                    Movement::ReplacedIn => &mut d.replaced_in,
+                    Movement::LeftoverDisposal => &mut d.leftover_disposed,
+                    _ => &mut d.destroyed,
+                };
+                *field = field.checked_add(q).ok_or_else(|| overflow(l.line))?;
+                if matches!(mv, Movement::MaterialImport | Movement::MaterialCarryIn | Movement::SurplusIn) {
+                    if let Some(a) = l.amount {
+                        d.priced_qty = d.priced_qty.checked_add(q).ok_or_else(|| overflow(l.line))?;
+                        d.priced_amount = d.priced_amount.checked_add(a).ok_or_else(|| overflow(l.line))?;
+                    }
+                }
+                versions.push(None);
+                continue;
+            }
+            let p = book.product_idx(l.item_seq).ok_or_else(|| reject("unknown_item", Some(l.line), format!("product seq {} is not in book {}", l.item_seq, book.book_no)))?;
+            let version = match given {
+                Some(g) => match g.get(k).cloned().flatten() {
+                    Some(name) => Some(book.version_named(p, &name).ok_or_else(|| reject("unknown_version", Some(l.line), format!("单耗 version {name} of product {} is not in the book", l.item_seq)))?),
+                    None => None,
+                },
+                None => match &l.consumption_version {
+                    Some(name) => {
+                        let v = book.version_named(p, name).ok_or_else(|| reject("unknown_version", Some(l.line), format!("单耗 version {name} of product {} is not in book {}", l.item_seq, book.book_no)))?;
+                        if v.valid_from > list.declared_on {
+                            return Err(reject("version_not_valid", Some(l.line), format!("单耗 version {name} of product {} is valid only from {}, after the list's date {}", l.item_seq, v.valid_from, list.declared_on)));
+                        }
+                        Some(v)
+                    }
+                    None => match book.version_on(p, list.declared_on) {
+                        Some(v) => Some(v),
+                        None if book.consumption_stage == ConsumptionStage::BeforeReport => None,
+                        None => return Err(reject("no_valid_version", Some(l.line), format!("product {} has no 单耗 version valid on {}; declare one before export (单耗申报环节 出口前)", l.item_seq, list.declared_on))),
+                    },
+                },
+            };
+            let Some(version) = version else {
+                versions.push(None);
+                continue;
+            };
+            let q = l.qty;
+            versions.push(Some(version.version.clone()));
+            for b in &version.lines {
+                let x = q.checked_mul(b.uc_share).ok_or_else(|| overflow(l.line))?;
+                let lo = q.checked_mul(b.leftover_per_unit).ok_or_else(|| overflow(l.line))?;
+                let d = slot(scratch, touched, mark, b.material_idx, l.line);
+                let (field, x, lo) = match mv {
+                    Movement::ProductDomesticSale => (&mut d.domestic_sold, x, lo),
+                    Movement::DefectiveDestroyed => (&mut d.destroyed, x, lo),
+                    Movement::ProductReturn => (&mut d.consumed, -x, -lo),
+                    _ => (&mut d.consumed, x, lo),
+                };
+                *field = field.checked_add(x).ok_or_else(|| overflow(l.line))?;
+                d.leftover_accrued = d.leftover_accrued.checked_add(lo).ok_or_else(|| overflow(l.line))?;
+            }
+        }
+        Ok(versions)
+    }
+
+    /// Authorised quantities, leftovers and (with 数量控制) non-negative balances after the list.
+    fn check_limits(&self, list: &ListDoc) -> Result<(), Rejection> {
+        let disposal = list.goods == Goods::Material && matches!(list.trade_mode.as_str(), "0844" | "0845" | "0864" | "0865" | "0400");
+        for &(m, line) in &self.touched {
+            let (Some(cur), Some(d), Some(item)) = (self.materials.get(m), self.scratch.get(m), self.book.materials.get(m)) else { continue };
+            let after = cur.checked_add(d).ok_or_else(|| overflow(line))?;
+            if let Some(limit) = item.authorized_qty {
+                if after.authorized_inflow() > limit && d.authorized_inflow() > Decimal::ZERO {
+                    return Err(reject("authorized_exceeded", Some(line), format!("material {} would reach {} in imports and carry-ins, above its authorised quantity (备案数量) {}", item.seq, crate::decimal::plain(after.authorized_inflow()), crate::decimal::plain(limit))));
+                }
+            }
+            if disposal && after.leftover_disposed > after.leftover_accrued {
+                return Err(reject("leftover_exceeded", Some(line), format!("material {}: leftovers disposed would reach {}, above the {} accrued within the tangible process loss (边角料)", item.seq, crate::decimal::report_qty(after.leftover_disposed), crate::decimal::report_qty(after.leftover_accrued))));
+            }
+            if self.book.quantity_control {
+                let bal = after.should_remain();
+                if bal < Decimal::ZERO {
+                    return Err(reject("balance_negative", Some(line), format!("material {} ({}) would fall to {} (数量控制: no balance below zero); {} remain", item.seq, item.name, crate::decimal::report_qty(bal), crate::decimal::report_qty(cur.should_remain()))));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn commit_scratch(&mut self, list: &ListDoc, versions: &[Option<String>]) {
+        for &(m, _) in &self.touched {
+            if let (Some(cur), Some(d)) = (self.materials.get_mut(m), self.scratch.get(m)) {
+                // Staging already proved the sum fits; keep the old value if it somehow does not.
+                if let Some(sum) = cur.checked_add(d) {
+                    *cur = sum;
+                }
+            }
+            if let Some(d) = self.scratch.get_mut(m) {
+                *d = MaterialTotals::default();
+            }
+            if let Some(f) = self.mark.get_mut(m) {
+                *f = false;
+            }
+        }
+        self.touched.clear();
+        let through = classify(&self.book, list.trade_mode.as_str(), list.direction, list.goods).ok();
+        if let Some(mv) = through.filter(|m| m.through_consumption()) {
+            for (l, v) in list.lines.iter().zip(versions) {
+                let Some(p) = self.book.product_idx(l.item_seq) else { continue };
+                if let Some(t) = self.products.get_mut(p) {
+                    let f = match mv {
+                        Movement::ProductExport => &mut t.exported,
+                        Movement::ProductCarryOut => &mut t.carried_out,
+                        Movement::ProductDomesticSale => &mut t.domestic_sold,
+                        Movement::ProductReturn => &mut t.returned,
+                        Movement::ProductReship => &mut t.reexported,
+                        _ => &mut t.destroyed,
+                    };
+                    *f = f.checked_add(l.qty).unwrap_or(*f);
+                }
+                match v {
+                    Some(name) => {
+                        self.used_versions.insert((l.item_seq, name.clone()));
+                    }
+                    None => self.pending.push(PendingLine { list_no: list.list_no.clone(), line: l.line, product_idx: p, qty: l.qty, movement: mv, declared_on: list.declared_on }),
+                }
+            }
+        }
+        self.lists_posted += 1;
+        self.lines_posted += list.lines.len() as u64;
+    }
+
+    fn clear_scratch(&mut self) {
+        for &(m, _) in &self.touched {
+            if let Some(d) = self.scratch.get_mut(m) {
+                *d = MaterialTotals::default();
+            }
+            if let Some(f) = self.mark.get_mut(m) {
+                *f = false;
+            }
+        }
+        self.touched.clear();
+    }
+
+    /// Files a change (变更): checks it against what has been posted and rebuilds the derived state
+    /// by replaying `history` (every posted list of the book with its versions, in posting order).
+    /// Pending product lines whose version is now declared take that version. Returns the new
+    /// ledger and the versions resolved for pending lines (list_no, line, version).
+    pub fn rebook<'a>(&self, new_book: Book, history: impl IntoIterator<Item = (&'a ListDoc, &'a [Option<String>])>) -> Result<(BookLedger, Vec<(String, u32, String)>), BookError> {
+        new_book.check_change(&self.book, &self.used_versions)?;
+        let mut next = BookLedger::new(new_book);
+        let mut resolved = Vec::new();
+        for (list, versions) in history {
+            let mut vs: Vec<Option<String>> = versions.to_vec();
+            for (k, l) in list.lines.iter().enumerate() {
+                let is_pending = vs.get(k).is_some_and(Option::is_none) && list.goods != Goods::Material;
+                if is_pending {
+                    if let Some(p) = next.book.product_idx(l.item_seq) {
+                        if let Some(v) = next.book.version_on(p, list.declared_on) {
+                            resolved.push((list.list_no.clone(), l.line, v.version.clone()));
+                            if let Some(slot) = vs.get_mut(k) {
+                                *slot = Some(v.version.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            next.replay(list, &vs).map_err(|r| BookError { at: format!("list {}", list.list_no), rule: r.rule, message: format!("the change would invalidate a posted list: {}", r.message) })?;
+        }
+        if next.book.quantity_control {
+            for (t, item) in next.materials.iter().zip(&next.book.materials) {
+                if t.should_remain() < Decimal::ZERO {
+                    return Err(BookError { at: format!("materials (seq {})", item.seq), rule: "balance_negative", message: format!("after this change material {} would stand at {} (数量控制)", item.seq, crate::decimal::report_qty(t.should_remain())) });
+                }
+                if let Some(limit) = item.authorized_qty {
+                    if t.authorized_inflow() > limit {
+                        return Err(BookError { at: format!("materials (seq {})", item.seq), rule: "authorized_exceeded", message: format!("authorised quantity {} is below the {} already imported or carried in", crate::decimal::plain(limit), crate::decimal::plain(t.authorized_inflow())) });
+                    }
+                }
+            }
+        }
+        Ok((next, resolved))
+    }
+}
+
+/// What became of one list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Posted,
+    /// The same `list_no` with the same content was posted before: no effect.
+    Duplicate,
+    Rejected(Rejection),
+}
+
+/// Judges a list number seen before: same content → duplicate; different → rejected.
+pub fn judge_repost(list_no: &str, earlier_canonical: &str, canonical: &str) -> Outcome {
+    if earlier_canonical == canonical {
+        Outcome::Duplicate
+    } else {
+        Outcome::Rejected(reject("list_no_conflict", None, format!("list {list_no} was posted before with different content; a posted list is never changed, correct it with a further list")))
+    }
+}
+
+/// Rejection for a list naming a book that does not exist.
+pub fn unknown_book(book_no: &str) -> Rejection {
+    reject("unknown_book", None, format!("book {book_no} is not known; import it first (jiamao book import)"))
+}
+
+/// An in-memory ledger of many books: the whole posting semantics without a store.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    books: std::collections::BTreeMap<String, BookLedger>,
+    posted: std::collections::HashMap<String, String>,
+}
+
+impl Ledger {
+    pub fn add_book(&mut self, book: Book) {
+        self.books.insert(book.book_no.clone(), BookLedger::new(book));
+    }
+
+    pub fn book(&self, book_no: &str) -> Option<&BookLedger> {
+        self.books.get(book_no)
+    }
+
+    /// Posts one list: atomic, and idempotent by `list_no`.
+    pub fn post(&mut self, list: ListDoc) -> Outcome {
+        let canonical = list.canonical();
+        if let Some(earlier) = self.posted.get(&list.list_no) {
+            return judge_repost(&list.list_no, earlier, &canonical);
+        }
+        let Some(bl) = self.books.get_mut(&list.book_no) else {
+            return Outcome::Rejected(unknown_book(&list.book_no));
+        };
+        match bl.post(list) {
+            Ok(p) => {
+                self.posted.insert(p.list.list_no, p.canonical);
+                Outcome::Posted
+            }
+            Err(r) => Outcome::Rejected(r),
+        }
+    }
+}

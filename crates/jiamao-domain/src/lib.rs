@@ -1,0 +1,13 @@
+//! Jiamao's domain core: the customs vocabulary as types, the posting rules of the bonded ledger,
+//! and the reconciliation report. Pure: no I/O, no clock, no async (ARCHITECTURE.md).
+
+pub mod book;
+pub mod codes;
+pub mod decimal;
+pub mod doc;
+pub mod ledger;
+pub mod movement;
+pub mod policy;
+pub mod report;
+
+pub use rust_decimal::Decimal;

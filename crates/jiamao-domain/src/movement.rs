@@ -1,0 +1,148 @@
+//! How each trade mode (监管方式) posts: the effect table of FORMAT.md, and its rejection rules.
+
+use crate::book::{Book, Family};
+use crate::doc::{Direction, Goods};
+
+/// What one list line does to the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Movement {
+    /// 料件进口 (0615 / 0214 / 0715 I material).
+    MaterialImport,
+    /// 深加工结转 in (0654 / 0255 I material).
+    MaterialCarryIn,
+    /// 余料结转 in (0657 / 0258 I material).
+    SurplusIn,
+    /// 余料结转 out (0657 / 0258 E material).
+    SurplusOut,
+    /// 料件内销 (0644 / 0245, zone 0544 / 0545 E material).
+    MaterialDomesticSale,
+    /// 料件复出 (0664 / 0265).
+    ReExport,
+    /// 料件退换 out (0700 / 0300 E).
+    ReplacedOut,
+    /// 料件退换 in (0700 / 0300 I).
+    ReplacedIn,
+    /// 边角料内销 / 复出 / 销毁 (0844 0845 0864 0865 0400): no effect on the balance.
+    LeftoverDisposal,
+    /// 料件销毁 (0200 E material).
+    MaterialDestroyed,
+    /// 成品出口 (0615 / 0214 E product).
+    ProductExport,
+    /// 深加工结转 out (0654 / 0255 E product).
+    ProductCarryOut,
+    /// 成品/残次品内销 (0644 / 0245, zone 0544 / 0545 / 0444 / 0445).
+    ProductDomesticSale,
+    /// 成品退换 in: a returned product (4600 / 4400 I).
+    ProductReturn,
+    /// 成品退换 out: the returned product shipped again (4600 / 4400 E).
+    ProductReship,
+    /// 残次品销毁, converted to materials through 单耗 (0200 E defective).
+    DefectiveDestroyed,
+}
+
+impl Movement {
+    /// Whether the line's item is a product (so its effect on materials goes through 单耗).
+    pub fn through_consumption(self) -> bool {
+        matches!(self, Movement::ProductExport | Movement::ProductCarryOut | Movement::ProductDomesticSale | Movement::ProductReturn | Movement::ProductReship | Movement::DefectiveDestroyed)
+    }
+
+    /// Whether a counterparty book is required (carry-overs).
+    pub fn needs_counterparty(self) -> bool {
+        matches!(self, Movement::MaterialCarryIn | Movement::ProductCarryOut | Movement::SurplusIn | Movement::SurplusOut)
+    }
+}
+
+/// A trade-mode rejection: the rule and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeError {
+    pub rule: &'static str,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ModeFamily {
+    Consigned,
+    Purchased,
+    Both,
+}
+
+/// The supported trade modes: (code, family, zone-only).
+const MODES: &[(&str, ModeFamily, bool)] = &[
+    ("0214", ModeFamily::Consigned, false),
+    ("0245", ModeFamily::Consigned, false),
+    ("0255", ModeFamily::Consigned, false),
+    ("0258", ModeFamily::Consigned, false),
+    ("0265", ModeFamily::Consigned, false),
+    ("0300", ModeFamily::Consigned, false),
+    ("0845", ModeFamily::Consigned, false),
+    ("0865", ModeFamily::Consigned, false),
+    ("0445", ModeFamily::Consigned, true),
+    ("0545", ModeFamily::Consigned, true),
+    ("4400", ModeFamily::Consigned, false),
+    ("0615", ModeFamily::Purchased, false),
+    ("0715", ModeFamily::Purchased, false),
+    ("0644", ModeFamily::Purchased, false),
+    ("0654", ModeFamily::Purchased, false),
+    ("0657", ModeFamily::Purchased, false),
+    ("0664", ModeFamily::Purchased, false),
+    ("0700", ModeFamily::Purchased, false),
+    ("0844", ModeFamily::Purchased, false),
+    ("0864", ModeFamily::Purchased, false),
+    ("0444", ModeFamily::Purchased, true),
+    ("0544", ModeFamily::Purchased, true),
+    ("4600", ModeFamily::Purchased, false),
+    ("0200", ModeFamily::Both, false),
+    ("0400", ModeFamily::Both, false),
+];
+
+/// Classifies a list's (trade mode, direction, goods) on `book` (FORMAT.md effect table).
+pub fn classify(book: &Book, mode: &str, dir: Direction, goods: Goods) -> Result<Movement, ModeError> {
+    use Direction::{E, I};
+    use Goods::{Defective, Material, Product};
+    use Movement::*;
+    let Some(&(_, family, zone_only)) = MODES.iter().find(|(c, _, _)| *c == mode) else {
+        return Err(ModeError { rule: "trade_mode_unsupported", message: format!("trade mode {mode} is not supported on processing-trade books (FORMAT.md effect table)") });
+    };
+    let fits = match family {
+        ModeFamily::Both => true,
+        ModeFamily::Consigned => book.family == Family::Consigned,
+        ModeFamily::Purchased => book.family == Family::Purchased,
+    };
+    if !fits {
+        return Err(ModeError { rule: "trade_mode_family", message: format!("trade mode {mode} belongs to the other family: book {} is {}", book.book_no, book.family.name()) });
+    }
+    if zone_only && book.zone.is_none() {
+        return Err(ModeError { rule: "trade_mode_zone", message: format!("trade mode {mode} is for books in a special customs supervision zone; book {} has no zone", book.book_no) });
+    }
+    let m = match (mode, dir, goods) {
+        ("0615" | "0214" | "0715", I, Material) => MaterialImport,
+        ("0615" | "0214", E, Product) => ProductExport,
+        ("0654" | "0255", I, Material) => MaterialCarryIn,
+        ("0654" | "0255", E, Product) => ProductCarryOut,
+        ("0657" | "0258", I, Material) => SurplusIn,
+        ("0657" | "0258", E, Material) => SurplusOut,
+        ("0644" | "0245" | "0544" | "0545", E, Material) => MaterialDomesticSale,
+        ("0644" | "0245" | "0544" | "0545" | "0444" | "0445", E, Product | Defective) => ProductDomesticSale,
+        ("0664" | "0265", E, Material) => ReExport,
+        ("0700" | "0300", E, Material) => ReplacedOut,
+        ("0700" | "0300", I, Material) => ReplacedIn,
+        ("4600" | "4400", I, Product) => ProductReturn,
+        ("4600" | "4400", E, Product) => ProductReship,
+        ("0844" | "0845" | "0864" | "0865" | "0400", E, Material) => LeftoverDisposal,
+        ("0200", E, Material) => MaterialDestroyed,
+        ("0200", E, Defective) => DefectiveDestroyed,
+        _ => {
+            let d = match dir {
+                I => "in (I)",
+                E => "out (E)",
+            };
+            let g = match goods {
+                Material => "material",
+                Product => "product",
+                Defective => "defective",
+            };
+            return Err(ModeError { rule: "trade_mode_goods", message: format!("trade mode {mode} does not move {g} goods {d} (FORMAT.md effect table)") });
+        }
+    };
+    Ok(m)
+}
