@@ -1,1 +1,294 @@
-fn main(){}
+//! `jiamao`: the command line of the bonded ledger (FORMAT.md "Command-line contract").
+//!
+//! Exit status: 0 success; 2 input rejected (the message says what and where); 1 other faults.
+
+mod bench;
+mod demo;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use jiamao_app::{AppError, Engine, ListOutcome};
+use jiamao_store_sqlite::{Durability, SqliteStore};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "jiamao", version, about = "加贸 Jiamao: processing-trade bonded ledger (加工贸易保税账册)")]
+struct Cli {
+    /// Database: a SQLite file path (default ./jiamao.db) or a postgres:// URL.
+    #[arg(long, global = true, default_value = "jiamao.db")]
+    db: String,
+    /// SQLite durability: `full` (fsync at each commit, survives power loss) or `normal`
+    /// (survives a crash of the process).
+    #[arg(long, global = true, default_value = "full")]
+    durability: Durability,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Book commands (账册 / 手册).
+    Book {
+        #[command(subcommand)]
+        command: BookCommand,
+    },
+    /// List commands (保税核注清单).
+    List {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
+    /// Material balances of a book, as of a date.
+    Balance {
+        book_no: String,
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The reconciliation report (报核) of a book.
+    Reconcile {
+        book_no: String,
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        #[arg(long)]
+        stocktake: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the HTTP API and web pages.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Load the demo data set into the database first (when it is not there yet).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load the demo data set (an enterprise, a book and a year of lists).
+    Demo,
+    /// Measure durable posting throughput (docs/perf.md).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum BookCommand {
+    /// File a book, or a change (变更) to an existing one.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ListCommand {
+    /// Post the lists of a file, in file order.
+    Post {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure that ends the command, with its exit status.
+struct Failure {
+    code: u8,
+    message: String,
+    json: Option<serde_json::Value>,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure { code: 1, message: format!("{e:#}"), json: None }
+    }
+}
+
+fn app_failure(e: AppError, json: bool) -> Failure {
+    let code = if e.is_rejection() { 2 } else { 1 };
+    let rule = match &e {
+        AppError::Document(_) => "document_format",
+        AppError::Book { error, .. } => error.rule,
+        AppError::UnknownBook(_) => "unknown_book",
+        AppError::Store(_) => "store",
+    };
+    let message = e.to_string();
+    let json = json.then(|| serde_json::json!({"status": if code == 2 { "rejected" } else { "error" }, "error": {"rule": rule, "message": message}}));
+    Failure { code, message, json }
+}
+
+fn open_engine(cli: &Cli) -> Result<Engine<SqliteStore>, Failure> {
+    if cli.db.starts_with("postgres://") || cli.db.starts_with("postgresql://") {
+        return Err(Failure { code: 1, message: "the PostgreSQL backend is not in this build yet; use a SQLite file path".into(), json: None });
+    }
+    let store = SqliteStore::open(Path::new(&cli.db), cli.durability).map_err(|e| Failure { code: 1, message: format!("cannot open database {}: {e}", cli.db), json: None })?;
+    Ok(Engine::new(store))
+}
+
+fn read_file(path: &Path, json: bool) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let message = format!("{}: cannot read: {e}", path.display());
+        Failure { code: 2, json: json.then(|| serde_json::json!({"status": "rejected", "error": {"rule": "file", "message": message}})), message }
+    })
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(v).context("cannot render JSON")?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").context("cannot write to standard output")?;
+    Ok(())
+}
+
+fn source_name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Book { command: BookCommand::Import { file, json } } => {
+            let text = read_file(file, *json)?;
+            let mut engine = open_engine(&cli)?;
+            let r = engine.import_book(&text, &source_name(file)).map_err(|e| app_failure(e, *json))?;
+            if *json {
+                print_json(&r)?;
+            } else {
+                let what = match r.status {
+                    "filed" => "filed (备案)",
+                    "changed" => "changed (变更)",
+                    _ => "unchanged (identical to the latest revision)",
+                };
+                println!("book {} {what}, revision {}", r.book_no, r.revision);
+                if r.resolved_lines > 0 {
+                    println!("{} pending product lines now have a 单耗 version", r.resolved_lines);
+                }
+            }
+            Ok(())
+        }
+        Command::List { command: ListCommand::Post { file, json } } => {
+            let text = read_file(file, *json)?;
+            let mut engine = open_engine(&cli)?;
+            let outcomes = engine.post_text(&text, &source_name(file)).map_err(|e| app_failure(e, *json))?;
+            report_outcomes(&outcomes, file, *json)
+        }
+        Command::Balance { book_no, as_of, json } => {
+            let mut engine = open_engine(&cli)?;
+            let r = engine.balance(book_no, *as_of).map_err(|e| app_failure(e, *json))?;
+            if *json {
+                return print_json(&r);
+            }
+            let names = item_names(&mut engine, book_no);
+            println!("book {} balances{}", r.book_no, as_of.map(|d| format!(" as of {d}")).unwrap_or_default());
+            println!("{:>6}  {:<24} {:>18}", "seq", "material 料件", "balance 余额");
+            for m in &r.materials {
+                println!("{:>6}  {:<24} {:>18}", m.seq, names.get(&m.seq).map(String::as_str).unwrap_or(""), m.balance);
+            }
+            Ok(())
+        }
+        Command::Reconcile { book_no, to, stocktake, json } => {
+            let st_text = stocktake.as_ref().map(|p| read_file(p, *json)).transpose()?;
+            let st = match (&st_text, stocktake) {
+                (Some(t), Some(p)) => Some(jiamao_domain::doc::parse_stocktake(t, &source_name(p)).map_err(|e| app_failure(e.into(), *json))?),
+                _ => None,
+            };
+            let st_name = stocktake.as_ref().map(|p| source_name(p)).unwrap_or_default();
+            let mut engine = open_engine(&cli)?;
+            let r = engine.reconcile(book_no, *to, st.as_ref().map(|s| (s, st_name.as_str()))).map_err(|e| app_failure(e, *json))?;
+            if *json {
+                return print_json(&r);
+            }
+            println!("报核 reconciliation of book {}{}", r.book_no, to.map(|d| format!(" to {d}")).unwrap_or_default());
+            for m in &r.materials {
+                println!(
+                    "material {:>4}: opening {} + in {}/{}/{}/{} − consumed {} − domestic {} − re-exported {} − replaced {} − surplus out {} − destroyed {} = should remain {}{}",
+                    m.seq, m.opening, m.imported, m.carried_in, m.surplus_in, m.replaced_in, m.consumed, m.domestic_sold, m.re_exported, m.replaced_out, m.surplus_out, m.destroyed, m.should_remain,
+                    match (&m.actual_remain, &m.difference) {
+                        (Some(a), Some(d)) => format!("; actual {a}, difference {d}{}", m.difference_amount.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()),
+                        _ => String::new(),
+                    }
+                );
+                println!("               leftovers accrued {}, disposed {}", m.leftover_accrued, m.leftover_disposed);
+            }
+            for p in &r.products {
+                println!("product  {:>4}: exported {}, carried out {}, domestic {}, returned {}, re-exported {}, destroyed {}", p.seq, p.exported, p.carried_out, p.domestic_sold, p.returned, p.reexported, p.destroyed);
+            }
+            Ok(())
+        }
+        Command::Serve { addr, demo } => {
+            let mut engine = open_engine(&cli)?;
+            if *demo {
+                demo::load(&mut engine).map_err(|e| app_failure(e, false))?;
+            }
+            serve(engine, addr)
+        }
+        Command::Demo => {
+            let mut engine = open_engine(&cli)?;
+            let n = demo::load(&mut engine).map_err(|e| app_failure(e, false))?;
+            println!("demo data loaded into {} ({n} lists posted)", cli.db);
+            Ok(())
+        }
+        Command::Bench(args) => bench::run(args, &cli.db, cli.durability).map_err(Failure::from),
+    }
+}
+
+fn item_names(engine: &mut Engine<SqliteStore>, book_no: &str) -> std::collections::BTreeMap<u32, String> {
+    match engine.ledger(book_no) {
+        Ok(Some(l)) => l.book().materials.iter().map(|m| (m.seq, m.name.clone())).collect(),
+        _ => Default::default(),
+    }
+}
+
+fn report_outcomes(outcomes: &[ListOutcome], file: &Path, json: bool) -> Result<(), Failure> {
+    let rejected = outcomes.iter().filter(|o| o.status == "rejected").count();
+    if json {
+        print_json(&outcomes)?;
+    } else {
+        for (i, o) in outcomes.iter().enumerate() {
+            match &o.error {
+                None => println!("{}: {}", o.list_no, o.status),
+                Some(e) => println!(
+                    "{}: rejected: {}, list {} ({}){}: {} (rule {})",
+                    o.list_no,
+                    file.display(),
+                    i + 1,
+                    o.list_no,
+                    e.line.map(|l| format!(", line {l}")).unwrap_or_default(),
+                    e.message,
+                    e.rule
+                ),
+            }
+        }
+    }
+    if rejected > 0 {
+        let message = format!("{}: {rejected} of {} lists rejected; nothing of them was posted, the others stand", file.display(), outcomes.len());
+        return Err(Failure { code: 2, message, json: None });
+    }
+    Ok(())
+}
+
+fn serve(engine: Engine<SqliteStore>, addr: &str) -> Result<(), Failure> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr().context("no local address")?;
+        println!("加贸 Jiamao is serving at http://{local}/  (API: http://{local}/api/v1/, OpenAPI: http://{local}/api/openapi.json)");
+        let router = jiamao_server::router(std::sync::Arc::new(std::sync::Mutex::new(engine)));
+        jiamao_server::serve(listener, router).await.context("server failed")
+    })?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if let Some(j) = &f.json {
+                let _ = print_json(j);
+            }
+            eprintln!("jiamao: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}

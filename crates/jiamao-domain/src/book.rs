@@ -18,6 +18,8 @@ pub struct BookError {
     pub message: String,
 }
 
+impl std::error::Error for BookError {}
+
 impl fmt::Display for BookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.at.is_empty() {

@@ -106,7 +106,9 @@ pub enum CodeError {
         rule: &'static str,
     },
     /// A character outside the code's character set (`position` counts from 1).
-    #[error("invalid {kind} {value:?}: character {ch:?} at position {position} is not allowed; {rule}")]
+    #[error(
+        "invalid {kind} {value:?}: character {ch:?} at position {position} is not allowed; {rule}"
+    )]
     Character {
         kind: CodeKind,
         value: String,
@@ -228,7 +230,12 @@ fn check_charset(
 }
 
 /// Fixed-length string of ASCII digits.
-fn parse_digits(kind: CodeKind, value: &str, len: usize, rule: &'static str) -> Result<(), CodeError> {
+fn parse_digits(
+    kind: CodeKind,
+    value: &str,
+    len: usize,
+    rule: &'static str,
+) -> Result<(), CodeError> {
     check_len(kind, value, len, rule)?;
     check_digits(kind, value)
 }
@@ -308,7 +315,9 @@ macro_rules! table_code_common {
         }
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($ty)).field(&self.row.code).finish()
+                f.debug_tuple(stringify!($ty))
+                    .field(&self.row.code)
+                    .finish()
             }
         }
     };
@@ -321,7 +330,9 @@ macro_rules! table_code_common {
 /// The 31 characters of GB 32100-2015, in value order (no I, O, S, V, Z).
 const USCC_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of positions 1–17 for the check character (3^(i) mod 31).
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 /// Weights of the 8 body characters of a GB 11714 organisation code.
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 const USCC_CHARSET_RULE: &str =
@@ -447,7 +458,12 @@ pub struct CustomsCode(String);
 impl CustomsCode {
     pub fn parse(s: &str) -> Result<Self, CodeError> {
         let kind = CodeKind::CustomsCode;
-        check_len(kind, s, 10, "exactly 10 characters (digits and uppercase letters)")?;
+        check_len(
+            kind,
+            s,
+            10,
+            "exactly 10 characters (digits and uppercase letters)",
+        )?;
         check_charset(
             kind,
             s,
@@ -669,7 +685,12 @@ fn is_iso_alpha3(s: &str) -> bool {
 
 /// Reads an embedded table. Never fails: rows that do not fit (wrong code length or characters,
 /// empty name, wrong column count, bad third column, duplicate code) are skipped and counted.
-fn parse_table(text: &'static str, code_len: usize, extra: Extra, default_table: &'static str) -> CodeTable {
+fn parse_table(
+    text: &'static str,
+    code_len: usize,
+    extra: Extra,
+    default_table: &'static str,
+) -> CodeTable {
     let mut meta: Option<[&'static str; 4]> = None;
     let mut rows = Vec::new();
     let mut skipped = 0usize;
@@ -703,8 +724,12 @@ fn parse_table(text: &'static str, code_len: usize, extra: Extra, default_table:
     let before = rows.len();
     rows.dedup_by(|later, earlier| later.code == earlier.code);
     skipped += before - rows.len();
-    let [table, edition, valid_from, source] =
-        meta.unwrap_or([default_table, "unknown", "", "embedded table without header"]);
+    let [table, edition, valid_from, source] = meta.unwrap_or([
+        default_table,
+        "unknown",
+        "",
+        "embedded table without header",
+    ]);
     CodeTable {
         table,
         edition,
@@ -719,7 +744,9 @@ fn parse_row(line: &'static str, code_len: usize, extra: Extra) -> Option<Row> {
     let fields: Vec<&'static str> = line.split(',').map(str::trim).collect();
     let (code, name, third) = match (extra, fields.as_slice()) {
         (Extra::None, &[code, name]) => (code, name, None),
-        (Extra::RequiredIso | Extra::OptionalIso, &[code, name, third]) => (code, name, Some(third)),
+        (Extra::RequiredIso | Extra::OptionalIso, &[code, name, third]) => {
+            (code, name, Some(third))
+        }
         (Extra::OptionalIso, &[code, name]) => (code, name, None),
         _ => return None,
     };
@@ -1038,21 +1065,58 @@ mod tests {
         let check = uscc_check_char(first17).unwrap();
         let s = format!("{first17}{check}");
         let e = err(Uscc::parse(&s));
-        assert!(matches!(e, CodeError::OrgCodeCheck { expected: '8', found: '7', .. }), "{e:?}");
-        assert!(e.to_string().contains("\"698123457\" should end in check character '8' (GB 11714)"), "{e}");
+        assert!(
+            matches!(
+                e,
+                CodeError::OrgCodeCheck {
+                    expected: '8',
+                    found: '7',
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .contains("\"698123457\" should end in check character '8' (GB 11714)"),
+            "{e}"
+        );
     }
 
     #[test]
     fn uscc_length_lowercase_and_charset() {
         let e = err(Uscc::parse("91441900698123458"));
         assert!(matches!(e, CodeError::Length { len: 17, .. }));
-        assert!(e.to_string().contains("must be 18 characters (GB 32100-2015), but has 17 characters"), "{e}");
-        assert!(matches!(err(Uscc::parse("")), CodeError::Length { len: 0, .. }));
-        assert!(matches!(err(Uscc::parse("91441900698123458EE")), CodeError::Length { len: 19, .. }));
-        assert!(matches!(err(Uscc::parse(" 91441900698123458E")), CodeError::Length { .. }));
+        assert!(
+            e.to_string()
+                .contains("must be 18 characters (GB 32100-2015), but has 17 characters"),
+            "{e}"
+        );
+        assert!(matches!(
+            err(Uscc::parse("")),
+            CodeError::Length { len: 0, .. }
+        ));
+        assert!(matches!(
+            err(Uscc::parse("91441900698123458EE")),
+            CodeError::Length { len: 19, .. }
+        ));
+        assert!(matches!(
+            err(Uscc::parse(" 91441900698123458E")),
+            CodeError::Length { .. }
+        ));
 
         let e = err(Uscc::parse("91441900698123458e"));
-        assert!(matches!(e, CodeError::Lowercase { ch: 'e', position: 18, .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                CodeError::Lowercase {
+                    ch: 'e',
+                    position: 18,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("letters must be uppercase"), "{e}");
 
         for (s, ch, position) in [
@@ -1085,19 +1149,41 @@ mod tests {
         let u: Uscc = serde_json::from_str("\"91441900698123458E\"").unwrap();
         assert_eq!(serde_json::to_string(&u).unwrap(), "\"91441900698123458E\"");
         let e = serde_json::from_str::<Uscc>("\"91441900698123458F\"").unwrap_err();
-        assert!(e.to_string().contains("check character should be 'E'"), "{e}");
+        assert!(
+            e.to_string().contains("check character should be 'E'"),
+            "{e}"
+        );
     }
 
     // --- syntax-only codes ---
 
     #[test]
     fn customs_code() {
-        assert_eq!(CustomsCode::parse("330261A004").unwrap().as_str(), "330261A004");
-        assert_eq!(CustomsCode::parse("4403960000").unwrap().to_string(), "4403960000");
-        assert!(matches!(err(CustomsCode::parse("33119629991")), CodeError::Length { len: 11, .. }));
-        assert!(matches!(err(CustomsCode::parse("330261a004")), CodeError::Lowercase { position: 7, .. }));
+        assert_eq!(
+            CustomsCode::parse("330261A004").unwrap().as_str(),
+            "330261A004"
+        );
+        assert_eq!(
+            CustomsCode::parse("4403960000").unwrap().to_string(),
+            "4403960000"
+        );
+        assert!(matches!(
+            err(CustomsCode::parse("33119629991")),
+            CodeError::Length { len: 11, .. }
+        ));
+        assert!(matches!(
+            err(CustomsCode::parse("330261a004")),
+            CodeError::Lowercase { position: 7, .. }
+        ));
         let e = err(CustomsCode::parse("330261-004"));
-        assert!(matches!(e, CodeError::Character { ch: '-', position: 7, .. }));
+        assert!(matches!(
+            e,
+            CodeError::Character {
+                ch: '-',
+                position: 7,
+                ..
+            }
+        ));
         assert_eq!(
             e.to_string(),
             "invalid customs code (海关编码) \"330261-004\": character '-' at position 7 is not allowed; \
@@ -1108,7 +1194,10 @@ mod tests {
     #[test]
     fn hs_code() {
         let h = HsCode::parse("9405310000").unwrap();
-        assert_eq!((h.chapter(), h.heading(), h.subheading()), ("94", "9405", "940531"));
+        assert_eq!(
+            (h.chapter(), h.heading(), h.subheading()),
+            ("94", "9405", "940531")
+        );
         for short in ["94053100", "940531000"] {
             let e = err(HsCode::parse(short));
             assert!(e.to_string().contains("must be 10 digits"), "{e}");
@@ -1118,8 +1207,18 @@ mod tests {
             "invalid HS code (商品编码) \"940531000\": must be 10 digits (a 10-digit line of China's \
              national tariff), but has 9 characters"
         );
-        assert!(matches!(err(HsCode::parse("9405.31.00")), CodeError::Character { ch: '.', position: 5, .. }));
-        assert!(matches!(err(HsCode::parse("94053100000")), CodeError::Length { len: 11, .. }));
+        assert!(matches!(
+            err(HsCode::parse("9405.31.00")),
+            CodeError::Character {
+                ch: '.',
+                position: 5,
+                ..
+            }
+        ));
+        assert!(matches!(
+            err(HsCode::parse("94053100000")),
+            CodeError::Length { len: 11, .. }
+        ));
     }
 
     #[test]
@@ -1148,26 +1247,50 @@ mod tests {
         ] {
             assert_eq!(RegionCode::parse(code).unwrap().is_east(), east, "{code}");
         }
-        assert!(matches!(err(RegionCode::parse("4419")), CodeError::Length { len: 4, .. }));
-        assert!(matches!(err(RegionCode::parse("44190A")), CodeError::Character { ch: 'A', .. }));
+        assert!(matches!(
+            err(RegionCode::parse("4419")),
+            CodeError::Length { len: 4, .. }
+        ));
+        assert!(matches!(
+            err(RegionCode::parse("44190A")),
+            CodeError::Character { ch: 'A', .. }
+        ));
     }
 
     #[test]
     fn customs_district() {
         assert_eq!(CustomsDistrict::parse("3111").unwrap().as_str(), "3111");
-        assert!(matches!(err(CustomsDistrict::parse("311")), CodeError::Length { len: 3, .. }));
-        assert!(matches!(err(CustomsDistrict::parse("31l1")), CodeError::Character { ch: 'l', .. }));
+        assert!(matches!(
+            err(CustomsDistrict::parse("311")),
+            CodeError::Length { len: 3, .. }
+        ));
+        assert!(matches!(
+            err(CustomsDistrict::parse("31l1")),
+            CodeError::Character { ch: 'l', .. }
+        ));
     }
 
     #[test]
     fn trade_mode_code() {
         let t = TradeModeCode::parse("0615").unwrap();
         assert_eq!(t.name(), Some("进料对口"));
-        assert_eq!(TradeModeCode::parse("0214").unwrap().name(), Some("来料加工"));
-        assert_eq!(TradeModeCode::parse("0200").unwrap().name(), Some("料件销毁"));
-        assert_eq!(TradeModeCode::parse("0400").unwrap().name(), Some("边角料销毁"));
+        assert_eq!(
+            TradeModeCode::parse("0214").unwrap().name(),
+            Some("来料加工")
+        );
+        assert_eq!(
+            TradeModeCode::parse("0200").unwrap().name(),
+            Some("料件销毁")
+        );
+        assert_eq!(
+            TradeModeCode::parse("0400").unwrap().name(),
+            Some("边角料销毁")
+        );
         assert_eq!(TradeModeCode::parse("9999").unwrap().name(), None);
-        assert!(matches!(err(TradeModeCode::parse("615")), CodeError::Length { len: 3, .. }));
+        assert!(matches!(
+            err(TradeModeCode::parse("615")),
+            CodeError::Length { len: 3, .. }
+        ));
         let e = err(TradeModeCode::parse("06I5"));
         assert_eq!(e.kind(), CodeKind::TradeModeCode);
     }
@@ -1185,9 +1308,18 @@ mod tests {
             e.to_string(),
             "unknown unit code (计量单位) \"999\": not in the customs unit table cusUnit (2026 edition)"
         );
-        assert!(matches!(err(UnitCode::parse("35")), CodeError::Length { len: 2, .. }));
-        assert!(matches!(err(UnitCode::parse("kg")), CodeError::Length { .. }));
-        assert!(matches!(err(UnitCode::parse("0x5")), CodeError::Character { .. }));
+        assert!(matches!(
+            err(UnitCode::parse("35")),
+            CodeError::Length { len: 2, .. }
+        ));
+        assert!(matches!(
+            err(UnitCode::parse("kg")),
+            CodeError::Length { .. }
+        ));
+        assert!(matches!(
+            err(UnitCode::parse("0x5")),
+            CodeError::Character { .. }
+        ));
     }
 
     #[test]
@@ -1195,14 +1327,20 @@ mod tests {
         let c = CurrencyCode::parse("502").unwrap();
         assert_eq!((c.name(), c.iso()), ("美元", "USD"));
         assert_eq!(CurrencyCode::parse("142").unwrap().iso(), "CNY");
-        assert_eq!(CurrencyCode::from_iso("EUR").map(|c| c.as_str()), Some("300"));
+        assert_eq!(
+            CurrencyCode::from_iso("EUR").map(|c| c.as_str()),
+            Some("300")
+        );
         assert_eq!(CurrencyCode::from_iso("XXX"), None);
         let e = err(CurrencyCode::parse("999"));
         assert_eq!(
             e.to_string(),
             "unknown currency code (币制) \"999\": not in the customs currency table cusCurr (2026 edition)"
         );
-        assert!(matches!(err(CurrencyCode::parse("USD")), CodeError::Character { .. }));
+        assert!(matches!(
+            err(CurrencyCode::parse("USD")),
+            CodeError::Character { .. }
+        ));
     }
 
     #[test]
@@ -1211,7 +1349,10 @@ mod tests {
         assert_eq!((c.name(), c.iso3()), ("中国", Some("CHN")));
         assert_eq!(CountryCode::parse("502").unwrap().name(), "美国");
         assert_eq!(CountryCode::parse("199").unwrap().iso3(), None);
-        assert_eq!(CountryCode::from_iso3("JPN").map(|c| c.as_str()), Some("116"));
+        assert_eq!(
+            CountryCode::from_iso3("JPN").map(|c| c.as_str()),
+            Some("116")
+        );
         let e = err(CountryCode::parse("000"));
         assert_eq!(
             e.to_string(),
@@ -1232,7 +1373,10 @@ mod tests {
         let c: CountryCode = serde_json::from_str("\"142\"").unwrap();
         assert_eq!(c.name(), "中国");
         let e = serde_json::from_str::<UnitCode>("\"999\"").unwrap_err();
-        assert!(e.to_string().contains("not in the customs unit table"), "{e}");
+        assert!(
+            e.to_string().contains("not in the customs unit table"),
+            "{e}"
+        );
         let e = serde_json::from_str::<UnitCode>("35").unwrap_err();
         assert!(e.to_string().contains("expected a string"), "{e}");
     }

@@ -221,6 +221,8 @@ pub struct DocError {
     pub message: String,
 }
 
+impl std::error::Error for DocError {}
+
 impl DocError {
     /// The rule broken: always the document format.
     pub const RULE: &'static str = "document_format";

@@ -1,1 +1,328 @@
-pub fn x(){}
+//! The embedded default backend: SQLite in WAL mode, schema migrations embedded in the binary.
+//!
+//! Durability: every write transaction commits before the caller acknowledges anything. In WAL mode
+//! a committed transaction is in the log file before `COMMIT` returns, so a crash of the process
+//! never loses it. With [`Durability::Full`] (the default) SQLite also fsyncs the log at each commit,
+//! so power loss does not either; [`Durability::Normal`] skips that fsync (docs/perf.md measures both).
+
+use chrono::NaiveDate;
+use jiamao_domain::codes::{CountryCode, TradeModeCode};
+use jiamao_domain::doc::{Direction, Goods, ListDoc, ListLineDoc};
+use jiamao_domain::ledger::Posting;
+use jiamao_store::{BookRecord, Resolution, Store, StoreError, StoredList};
+use rusqlite::{params, Connection, OptionalExtension};
+use rust_decimal::Decimal;
+use std::path::Path;
+use std::str::FromStr;
+
+/// Embedded migrations, applied in order; never edited once shipped.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
+
+/// How hard a commit holds on to its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: survives process crash and power loss.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: survives process crash; the last commits may be lost on power loss.
+    Normal,
+}
+
+impl FromStr for Durability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "full" => Ok(Durability::Full),
+            "normal" => Ok(Durability::Normal),
+            other => Err(format!("durability must be full or normal, not {other}")),
+        }
+    }
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(db)?;
+        Self::setup(conn, durability)
+    }
+
+    /// An in-memory database (tests, benchmarks of the domain alone).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::setup(Connection::open_in_memory().map_err(db)?, Durability::Full)
+    }
+
+    fn setup(conn: Connection, durability: Durability) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        let sync = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", sync).map_err(db)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+            .map_err(db)?;
+        let current: i64 = self.conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(db)?;
+        let known = MIGRATIONS.last().map_or(0, |m| m.0);
+        if current > known {
+            return Err(StoreError::SchemaTooNew { found: current, known });
+        }
+        for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+            let tx = self.conn.transaction().map_err(db)?;
+            tx.execute_batch(sql).map_err(db)?;
+            tx.execute("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", params![version, name]).map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// The schema version in force.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(db)
+    }
+
+    /// Direct access for tests that check append-only guarantees.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn dec_text(d: Decimal) -> String {
+    jiamao_domain::decimal::plain(d)
+}
+
+fn dec_parse(s: &str) -> Result<Decimal, StoreError> {
+    Decimal::from_str(s).map_err(|_| corrupt(format!("stored decimal {s:?} is not a number")))
+}
+
+fn goods_text(g: Goods) -> &'static str {
+    match g {
+        Goods::Material => "material",
+        Goods::Product => "product",
+        Goods::Defective => "defective",
+    }
+}
+
+impl Store for SqliteStore {
+    fn begin_write(&mut self, _book_nos: &[&str]) -> Result<(), StoreError> {
+        // SQLite has one writer for the whole database: BEGIN IMMEDIATE takes it (waiting up to the
+        // busy timeout), which covers every book.
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(db)
+    }
+
+    fn rollback(&mut self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn.execute_batch("ROLLBACK").map_err(db)
+    }
+
+    fn book(&mut self, book_no: &str) -> Result<Option<BookRecord>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT revision, doc FROM book_revisions WHERE book_no = ?1 ORDER BY revision DESC LIMIT 1")
+            .map_err(db)?
+            .query_row(params![book_no], |r| Ok(BookRecord { book_no: book_no.to_owned(), revision: r.get(0)?, doc_json: r.get(1)? }))
+            .optional()
+            .map_err(db)
+    }
+
+    fn books(&mut self) -> Result<Vec<BookRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT b.book_no, b.revision, b.doc FROM book_revisions b WHERE b.revision = (SELECT MAX(revision) FROM book_revisions c WHERE c.book_no = b.book_no) ORDER BY b.book_no")
+            .map_err(db)?;
+        let rows = st.query_map([], |r| Ok(BookRecord { book_no: r.get(0)?, revision: r.get(1)?, doc_json: r.get(2)? })).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn file_book(&mut self, record: &BookRecord, resolutions: &[Resolution]) -> Result<(), StoreError> {
+        let latest: Option<u32> = self.conn.query_row("SELECT MAX(revision) FROM book_revisions WHERE book_no = ?1", params![record.book_no], |r| r.get(0)).map_err(db)?;
+        if latest.unwrap_or(0) + 1 != record.revision {
+            return Err(StoreError::Database(format!("book {} changed concurrently (revision {} expected, {} stored)", record.book_no, record.revision, latest.unwrap_or(0))));
+        }
+        self.conn.prepare_cached("INSERT INTO book_revisions (book_no, revision, doc) VALUES (?1, ?2, ?3)").map_err(db)?.execute(params![record.book_no, record.revision, record.doc_json]).map_err(db)?;
+        for r in resolutions {
+            let n = self
+                .conn
+                .prepare_cached("INSERT INTO line_resolutions (list_id, line, version, book_revision) SELECT id, ?2, ?3, ?4 FROM lists WHERE list_no = ?1")
+                .map_err(db)?
+                .execute(params![r.list_no, r.line, r.version, record.revision])
+                .map_err(db)?;
+            if n != 1 {
+                return Err(corrupt(format!("pending line {} of list {} not found", r.line, r.list_no)));
+            }
+        }
+        Ok(())
+    }
+
+    fn posted_canonical(&mut self, list_no: &str) -> Result<Option<String>, StoreError> {
+        self.conn.prepare_cached("SELECT canonical FROM lists WHERE list_no = ?1").map_err(db)?.query_row(params![list_no], |r| r.get(0)).optional().map_err(db)
+    }
+
+    fn append_lists(&mut self, postings: &[Posting]) -> Result<Vec<i64>, StoreError> {
+        let mut ids = Vec::with_capacity(postings.len());
+        let mut head = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO lists (list_no, book_no, declared_on, direction, goods, trade_mode, counterparty_book_no, declaration_no, line_count, canonical) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(db)?;
+        let mut line = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO list_lines (list_id, pos, line, item_seq, qty, amount, consumption_version, version, origin_country, legal_qty, second_legal_qty) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .map_err(db)?;
+        for p in postings {
+            let l = &p.list;
+            let dir = match l.direction {
+                Direction::I => "I",
+                Direction::E => "E",
+            };
+            head.execute(params![
+                l.list_no,
+                l.book_no,
+                l.declared_on.to_string(),
+                dir,
+                goods_text(l.goods),
+                l.trade_mode.as_str(),
+                l.counterparty_book_no,
+                l.declaration_no,
+                l.lines.len() as i64,
+                p.canonical
+            ])
+            .map_err(db)?;
+            let id = self.conn.last_insert_rowid();
+            for (pos, (ln, v)) in l.lines.iter().zip(&p.versions).enumerate() {
+                line.execute(params![
+                    id,
+                    pos as i64,
+                    ln.line,
+                    ln.item_seq,
+                    dec_text(ln.qty),
+                    ln.amount.map(dec_text),
+                    ln.consumption_version,
+                    v,
+                    ln.origin_country.as_ref().map(|c| c.as_str().to_owned()),
+                    ln.legal_qty.map(dec_text),
+                    ln.second_legal_qty.map(dec_text)
+                ])
+                .map_err(db)?;
+            }
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    fn for_each_list(&mut self, book_no: &str, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let to_text = to.map(|d| d.to_string()).unwrap_or_else(|| "9999-12-31".to_owned());
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT l.id, l.list_no, l.declared_on, l.direction, l.goods, l.trade_mode, l.counterparty_book_no, l.declaration_no, l.line_count, \
+                        d.line, d.item_seq, d.qty, d.amount, d.consumption_version, COALESCE(d.version, r.version), d.origin_country, d.legal_qty, d.second_legal_qty \
+                 FROM lists l JOIN list_lines d ON d.list_id = l.id \
+                 LEFT JOIN line_resolutions r ON r.list_id = l.id AND r.line = d.line \
+                 WHERE l.book_no = ?1 AND l.id > ?2 AND l.declared_on <= ?3 ORDER BY l.id, d.pos",
+            )
+            .map_err(db)?;
+        let mut rows = st.query(params![book_no, after_id, to_text]).map_err(db)?;
+        let mut cur: Option<(StoredList, usize)> = None;
+        while let Some(r) = rows.next().map_err(db)? {
+            let id: i64 = r.get(0).map_err(db)?;
+            if cur.as_ref().is_none_or(|(c, _)| c.id != id) {
+                if let Some((done, n)) = cur.take() {
+                    finish(done, n, f)?;
+                }
+                let list_no: String = r.get(1).map_err(db)?;
+                let declared: String = r.get(2).map_err(db)?;
+                let dir: String = r.get(3).map_err(db)?;
+                let goods: String = r.get(4).map_err(db)?;
+                let mode: String = r.get(5).map_err(db)?;
+                let n: i64 = r.get(8).map_err(db)?;
+                let list = ListDoc {
+                    list_no: list_no.clone(),
+                    book_no: book_no.to_owned(),
+                    declared_on: NaiveDate::from_str(&declared).map_err(|_| corrupt(format!("list {list_no}: bad date {declared}")))?,
+                    direction: match dir.as_str() {
+                        "I" => Direction::I,
+                        "E" => Direction::E,
+                        _ => return Err(corrupt(format!("list {list_no}: bad direction {dir}"))),
+                    },
+                    goods: match goods.as_str() {
+                        "material" => Goods::Material,
+                        "product" => Goods::Product,
+                        "defective" => Goods::Defective,
+                        _ => return Err(corrupt(format!("list {list_no}: bad goods {goods}"))),
+                    },
+                    trade_mode: TradeModeCode::parse(&mode).map_err(|e| corrupt(format!("list {list_no}: {e}")))?,
+                    counterparty_book_no: r.get(6).map_err(db)?,
+                    declaration_no: r.get(7).map_err(db)?,
+                    lines: Vec::with_capacity(n as usize),
+                };
+                cur = Some((StoredList { id, list, versions: Vec::with_capacity(n as usize) }, n as usize));
+            }
+            if let Some((c, _)) = cur.as_mut() {
+                let qty: String = r.get(11).map_err(db)?;
+                let amount: Option<String> = r.get(12).map_err(db)?;
+                let origin: Option<String> = r.get(15).map_err(db)?;
+                let legal: Option<String> = r.get(16).map_err(db)?;
+                let legal2: Option<String> = r.get(17).map_err(db)?;
+                c.list.lines.push(ListLineDoc {
+                    line: r.get(9).map_err(db)?,
+                    item_seq: r.get(10).map_err(db)?,
+                    qty: dec_parse(&qty)?,
+                    amount: amount.as_deref().map(dec_parse).transpose()?,
+                    consumption_version: r.get(13).map_err(db)?,
+                    origin_country: origin.as_deref().map(CountryCode::parse).transpose().map_err(|e| corrupt(e.to_string()))?,
+                    legal_qty: legal.as_deref().map(dec_parse).transpose()?,
+                    second_legal_qty: legal2.as_deref().map(dec_parse).transpose()?,
+                });
+                c.versions.push(r.get(14).map_err(db)?);
+            }
+        }
+        if let Some((done, n)) = cur.take() {
+            finish(done, n, f)?;
+        }
+        Ok(())
+    }
+
+    fn counts(&mut self) -> Result<(u64, u64), StoreError> {
+        let lists: i64 = self.conn.query_row("SELECT COUNT(*) FROM lists", [], |r| r.get(0)).map_err(db)?;
+        let lines: i64 = self.conn.query_row("SELECT COUNT(*) FROM list_lines", [], |r| r.get(0)).map_err(db)?;
+        Ok((lists as u64, lines as u64))
+    }
+}
+
+fn finish(done: StoredList, expected_lines: usize, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    if done.list.lines.len() != expected_lines {
+        return Err(corrupt(format!("list {} has {} stored lines, {} expected", done.list.list_no, done.list.lines.len(), expected_lines)));
+    }
+    f(done)
+}

@@ -1,1 +1,88 @@
-pub fn x(){}
+//! The storage trait of Jiamao: the few operations the application needs from a database, and one
+//! error enum. Each backend is its own crate (`jiamao-store-sqlite`, later PostgreSQL).
+//!
+//! Architecture invariant: what is stored is append-only. Book revisions, posted lists and their
+//! lines are only ever inserted; balances are never stored as truth, they are derived by replaying
+//! posted lines (a backend may keep checkpoints of derived state, always recomputable).
+
+use chrono::NaiveDate;
+use jiamao_domain::doc::ListDoc;
+use jiamao_domain::ledger::Posting;
+
+/// A failure of the store itself (not of the input).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("database schema is version {found}, newer than this program knows ({known}); upgrade jiamao")]
+    SchemaTooNew { found: i64, known: i64 },
+}
+
+/// One filed revision of a book (the document as canonical JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookRecord {
+    pub book_no: String,
+    /// 1 for the first filing, then one more for each change (变更).
+    pub revision: u32,
+    pub doc_json: String,
+}
+
+/// A posted list as stored, with the 单耗 version each line used (including versions resolved
+/// later for lines posted while pending).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredList {
+    /// Posting order across the whole store.
+    pub id: i64,
+    pub list: ListDoc,
+    pub versions: Vec<Option<String>>,
+}
+
+/// A version given later to a product line posted while its 单耗 was pending (报核前 stage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    pub list_no: String,
+    pub line: u32,
+    pub version: String,
+}
+
+/// What a backend must do.
+///
+/// Writes happen between [`Store::begin_write`] and [`Store::commit`]: one transaction, all or
+/// nothing, durable when `commit` returns `Ok`. `begin_write` takes the writer lock of the named
+/// books (SQLite: the database's single writer lock; PostgreSQL: a lock per book), so that the
+/// caller can bring its in-memory state up to date and then judge lists against balances no one
+/// else is changing.
+pub trait Store: Send {
+    /// Starts a write transaction holding the writer lock of `book_nos`.
+    fn begin_write(&mut self, book_nos: &[&str]) -> Result<(), StoreError>;
+
+    /// Commits the write transaction; durable on return.
+    fn commit(&mut self) -> Result<(), StoreError>;
+
+    /// Abandons the write transaction.
+    fn rollback(&mut self) -> Result<(), StoreError>;
+
+    /// The latest revision of a book.
+    fn book(&mut self, book_no: &str) -> Result<Option<BookRecord>, StoreError>;
+
+    /// The latest revision of every book, by `book_no`.
+    fn books(&mut self) -> Result<Vec<BookRecord>, StoreError>;
+
+    /// Appends a book revision with the versions it resolves for pending lines (inside a write).
+    fn file_book(&mut self, record: &BookRecord, resolutions: &[Resolution]) -> Result<(), StoreError>;
+
+    /// The canonical text of a posted list, if `list_no` was posted.
+    fn posted_canonical(&mut self, list_no: &str) -> Result<Option<String>, StoreError>;
+
+    /// Appends postings (inside a write; group commit: many lists, each whole). Returns their ids.
+    fn append_lists(&mut self, postings: &[Posting]) -> Result<Vec<i64>, StoreError>;
+
+    /// Calls `f` with every posted list of a book whose id is above `after_id`, in posting order;
+    /// only lists declared on or before `to` when it is given.
+    fn for_each_list(&mut self, book_no: &str, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError>;
+
+    /// Number of posted lists and lines in the whole store.
+    fn counts(&mut self) -> Result<(u64, u64), StoreError>;
+}

@@ -1,0 +1,196 @@
+//! `jiamao bench`: durable posting throughput on a realistic synthetic book (docs/perf.md).
+//!
+//! The book has `--materials` materials and `--products` products whose single 单耗 version names
+//! `--bom` materials each. Lists have `--lines` lines; they alternate between material imports
+//! and product exports, so about half of all lines are product lines that move `--bom` material
+//! balances each. Quantity control is on. Lists are posted in batches of `--batch` (group commit,
+//! one transaction each), on a fresh SQLite file per run; each run is timed from the first batch
+//! to the last commit, and the median of `--runs` runs is reported.
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use jiamao_app::Engine;
+use jiamao_domain::codes::TradeModeCode;
+use jiamao_domain::doc::{Direction, Goods, ListDoc, ListLineDoc};
+use jiamao_store_sqlite::{Durability, SqliteStore};
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Lists per run.
+    #[arg(long, default_value_t = 20_000)]
+    lists: usize,
+    /// Lines per list.
+    #[arg(long, default_value_t = 50)]
+    lines: usize,
+    /// Lists per transaction (group commit).
+    #[arg(long, default_value_t = 200)]
+    batch: usize,
+    #[arg(long, default_value_t = 2_000)]
+    materials: usize,
+    #[arg(long, default_value_t = 400)]
+    products: usize,
+    /// Materials per 单耗 version.
+    #[arg(long, default_value_t = 40)]
+    bom: usize,
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Also post the same lists from JSON text (parsing included).
+    #[arg(long)]
+    with_json: bool,
+    /// Folder for the benchmark databases (default: the system temp folder).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+/// A small deterministic generator (xorshift64*), so every run posts the same lists.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn book_json(a: &BenchArgs) -> String {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let ent = serde_json::json!({"uscc": "91441900698123458E", "customs_code": "4419960123", "name": "基准测试企业", "region_code": "441900"});
+    let materials: Vec<_> = (1..=a.materials)
+        .map(|s| serde_json::json!({"seq": s, "part_no": format!("M{s:05}"), "hs_code": "3901100090", "name": format!("料件{s}"), "unit": "035", "unit_price": "1.25", "currency": "502", "opening_qty": "1000000000"}))
+        .collect();
+    let products: Vec<_> = (1..=a.products)
+        .map(|s| serde_json::json!({"seq": s, "part_no": format!("P{s:05}"), "hs_code": "3920109090", "name": format!("成品{s}"), "unit": "035", "unit_price": "9.80", "currency": "502"}))
+        .collect();
+    let mut consumption = Vec::new();
+    for p in 1..=a.products {
+        let mut used = std::collections::BTreeSet::new();
+        while used.len() < a.bom.min(a.materials) {
+            used.insert(1 + rng.below(a.materials));
+        }
+        for (k, m) in used.into_iter().enumerate() {
+            if k % 4 == 0 {
+                consumption.push(serde_json::json!({"product_seq": p, "material_seq": m, "version": "1", "valid_from": "2026-01-01", "unit_consumption": format!("0.{:03}", 1 + rng.below(900))}));
+            } else {
+                consumption.push(serde_json::json!({"product_seq": p, "material_seq": m, "version": "1", "valid_from": "2026-01-01", "net": format!("0.{:04}", 1 + rng.below(9000)), "tangible_loss_rate": "0.025", "intangible_loss_rate": "0.005", "bonded_share": "0.9"}));
+            }
+        }
+    }
+    serde_json::json!({"book_no": "E44190000001", "book_type": "E", "trade_mode": "0615", "operator": ent, "master_customs": "5200",
+        "valid_from": "2026-01-01", "valid_until": "2026-12-31", "quantity_control": true,
+        "materials": materials, "products": products, "consumption": consumption})
+    .to_string()
+}
+
+fn lists(a: &BenchArgs) -> anyhow::Result<Vec<ListDoc>> {
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let import = TradeModeCode::parse("0615").context("trade mode")?;
+    let start = NaiveDate::from_ymd_opt(2026, 1, 1).context("date")?;
+    let mut out = Vec::with_capacity(a.lists);
+    for i in 0..a.lists {
+        let product = i % 2 == 1;
+        let lines = (0..a.lines)
+            .map(|k| ListLineDoc {
+                line: k as u32 + 1,
+                item_seq: 1 + rng.below(if product { a.products } else { a.materials }) as u32,
+                qty: Decimal::new(1 + rng.below(50_000) as i64, 1),
+                amount: Some(Decimal::new(1 + rng.below(9_000_000) as i64, 2)),
+                consumption_version: None,
+                origin_country: None,
+                legal_qty: None,
+                second_legal_qty: None,
+            })
+            .collect();
+        out.push(ListDoc {
+            list_no: format!("QD{i:016}"),
+            book_no: "E44190000001".into(),
+            declared_on: start + chrono::Days::new((i * 365 / a.lists.max(1)) as u64),
+            direction: if product { Direction::E } else { Direction::I },
+            goods: if product { Goods::Product } else { Goods::Material },
+            trade_mode: import.clone(),
+            counterparty_book_no: None,
+            declaration_no: None,
+            lines,
+        });
+    }
+    Ok(out)
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// One run: a fresh database, the book, then every list in batches. Returns seconds.
+fn run_once(a: &BenchArgs, dir: &std::path::Path, durability: Durability, book: &str, lists: &[ListDoc], texts: Option<&[String]>) -> anyhow::Result<f64> {
+    let path = dir.join(format!("bench-{}.db", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let mut engine = Engine::new(SqliteStore::open(&path, durability)?);
+    engine.import_book(book, "bench book").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let t0 = Instant::now();
+    let mut posted = 0usize;
+    match texts {
+        Some(texts) => {
+            for t in texts {
+                let o = engine.post_text(t, "bench").map_err(|e| anyhow::anyhow!("{e}"))?;
+                posted += o.iter().filter(|o| o.status == "posted").count();
+            }
+        }
+        None => {
+            for chunk in lists.chunks(a.batch.max(1)) {
+                let o = engine.post_lists(chunk.iter().cloned().map(Ok).collect()).map_err(|e| anyhow::anyhow!("{e}"))?;
+                posted += o.iter().filter(|o| o.status == "posted").count();
+            }
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    if posted != lists.len() {
+        bail!("only {posted} of {} lists posted; the benchmark data is wrong", lists.len());
+    }
+    drop(engine);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    Ok(secs)
+}
+
+pub fn run(a: &BenchArgs, _db: &str, _durability: Durability) -> anyhow::Result<()> {
+    let dir = a.dir.clone().unwrap_or_else(std::env::temp_dir);
+    let book = book_json(a);
+    let lists = lists(a)?;
+    let lines: usize = lists.iter().map(|l| l.lines.len()).sum();
+    let product_lines: usize = lists.iter().filter(|l| l.goods == Goods::Product).map(|l| l.lines.len()).sum();
+    println!("jiamao bench: {} lists × {} lines = {lines} lines ({product_lines} product lines × {} materials each), batches of {} lists, {} runs", a.lists, a.lines, a.bom, a.batch, a.runs);
+    println!("{:<34} {:>12} {:>16} {:>14}", "case", "median s", "lines/s", "lists/s");
+    let texts: Option<Vec<String>> = a.with_json.then(|| lists.chunks(a.batch.max(1)).map(|c| serde_json::to_string(c).unwrap_or_default()).collect());
+    let mut cases: Vec<(&str, Durability, bool)> = vec![("posting, synchronous=FULL", Durability::Full, false), ("posting, synchronous=NORMAL", Durability::Normal, false)];
+    if texts.is_some() {
+        cases.push(("JSON text + posting, FULL", Durability::Full, true));
+    }
+    for (name, durability, json) in cases {
+        let mut times = Vec::new();
+        for _ in 0..a.runs.max(1) {
+            times.push(run_once(a, &dir, durability, &book, &lists, if json { texts.as_deref() } else { None })?);
+        }
+        let m = median(times.clone());
+        println!("{name:<34} {m:>12.3} {:>16.0} {:>14.0}   runs: {}", lines as f64 / m, lists.len() as f64 / m, times.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(" "));
+    }
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak resident memory (VmHWM): {:.1} MiB", kib as f64 / 1024.0);
+    }
+    Ok(())
+}
