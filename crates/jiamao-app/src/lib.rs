@@ -76,13 +76,19 @@ struct Loaded {
     ledger: BookLedger,
     revision: u32,
     last_id: i64,
+    /// Lines applied since the last checkpoint was saved or restored.
+    unsaved_lines: u64,
 }
+
+/// Default: a checkpoint of a book's derived state after this many newly posted lines.
+pub const DEFAULT_CHECKPOINT_LINES: u64 = 100_000;
 
 /// The ledger engine.
 pub struct Engine<S: Store> {
     store: S,
     policy: Policy,
     books: HashMap<String, Loaded>,
+    checkpoint_lines: u64,
 }
 
 fn book_from_record(rec: &BookRecord, policy: &Policy) -> Result<Book, StoreError> {
@@ -92,7 +98,14 @@ fn book_from_record(rec: &BookRecord, policy: &Policy) -> Result<Book, StoreErro
 
 impl<S: Store> Engine<S> {
     pub fn new(store: S) -> Self {
-        Engine { store, policy: Policy::default(), books: HashMap::new() }
+        Engine { store, policy: Policy::default(), books: HashMap::new(), checkpoint_lines: DEFAULT_CHECKPOINT_LINES }
+    }
+
+    /// Saves a checkpoint of a book's derived state after every `lines` newly posted lines
+    /// (0: never).
+    pub fn with_checkpoint_lines(mut self, lines: u64) -> Self {
+        self.checkpoint_lines = lines;
+        self
     }
 
     pub fn store_mut(&mut self) -> &mut S {
@@ -109,17 +122,26 @@ impl<S: Store> Engine<S> {
         let stale = self.books.get(book_no).is_none_or(|l| l.revision != rec.revision);
         if stale {
             let book = book_from_record(&rec, &self.policy)?;
-            self.books.insert(book_no.to_owned(), Loaded { ledger: BookLedger::new(book), revision: rec.revision, last_id: 0 });
+            let checkpoint = self.store.latest_checkpoint(book_no, rec.revision)?;
+            let restored = checkpoint.and_then(|(last_id, state)| {
+                let snap = serde_json::from_str(&state).ok()?;
+                BookLedger::restore(book.clone(), snap).map(|l| (l, last_id))
+            });
+            let (ledger, last_id) = restored.unwrap_or_else(|| (BookLedger::new(book), 0));
+            self.books.insert(book_no.to_owned(), Loaded { ledger, revision: rec.revision, last_id, unsaved_lines: 0 });
         }
         let Some(loaded) = self.books.get_mut(book_no) else { return Ok(false) };
         let mut last = loaded.last_id;
+        let mut lines = 0u64;
         let ledger = &mut loaded.ledger;
         self.store.for_each_list(book_no, last, None, &mut |s| {
             ledger.replay(&s.list, &s.versions).map_err(|r| StoreError::Corrupt(format!("posted list {} no longer applies: {r}", s.list.list_no)))?;
             last = s.id;
+            lines += s.list.lines.len() as u64;
             Ok(())
         })?;
         loaded.last_id = last;
+        loaded.unsaved_lines += lines;
         Ok(true)
     }
 
@@ -174,7 +196,7 @@ impl<S: Store> Engine<S> {
         let book_no = book.book_no.clone();
         if !self.refresh(&book_no)? {
             self.store.file_book(&BookRecord { book_no: book_no.clone(), revision: 1, doc_json }, &[])?;
-            self.books.insert(book_no.clone(), Loaded { ledger: BookLedger::new(book), revision: 1, last_id: 0 });
+            self.books.insert(book_no.clone(), Loaded { ledger: BookLedger::new(book), revision: 1, last_id: 0, unsaved_lines: 0 });
             return Ok(BookImported { book_no, revision: 1, status: "filed", resolved_lines: 0 });
         }
         let Some(loaded) = self.books.get(&book_no) else { return Err(AppError::UnknownBook(book_no)) };
@@ -195,7 +217,8 @@ impl<S: Store> Engine<S> {
         let resolutions: Vec<Resolution> = resolved.into_iter().map(|(list_no, line, version)| Resolution { list_no, line, version }).collect();
         self.store.file_book(&BookRecord { book_no: book_no.clone(), revision, doc_json }, &resolutions)?;
         let n = resolutions.len();
-        self.books.insert(book_no.clone(), Loaded { ledger: next, revision, last_id });
+        let unsaved_lines = next.lines_posted();
+        self.books.insert(book_no.clone(), Loaded { ledger: next, revision, last_id, unsaved_lines });
         Ok(BookImported { book_no, revision, status: "changed", resolved_lines: n })
     }
 
@@ -232,12 +255,36 @@ impl<S: Store> Engine<S> {
     fn commit_postings(&mut self, postings: &[Posting]) -> Result<(), StoreError> {
         let ids = self.store.append_lists(postings)?;
         self.store.commit()?;
+        let mut due = Vec::new();
         for (p, id) in postings.iter().zip(ids) {
             if let Some(l) = self.books.get_mut(&p.list.book_no) {
                 l.last_id = l.last_id.max(id);
+                l.unsaved_lines += p.list.lines.len() as u64;
+                if self.checkpoint_lines > 0 && l.unsaved_lines >= self.checkpoint_lines && !due.contains(&p.list.book_no) {
+                    due.push(p.list.book_no.clone());
+                }
             }
         }
+        for b in due {
+            // A checkpoint is derived state: failing to save one loses nothing, so it is not an error
+            // of the posting that has already committed.
+            let _ = self.save_checkpoint(&b);
+        }
         Ok(())
+    }
+
+    /// Saves a checkpoint of a book's derived state in its own transaction.
+    fn save_checkpoint(&mut self, book_no: &str) -> Result<(), StoreError> {
+        let Some(l) = self.books.get_mut(book_no) else { return Ok(()) };
+        let state = serde_json::to_string(&l.ledger.snapshot()).map_err(|e| StoreError::Database(e.to_string()))?;
+        let (revision, last_id) = (l.revision, l.last_id);
+        l.unsaved_lines = 0;
+        self.store.begin_write(&[book_no])?;
+        let saved = self.store.save_checkpoint(book_no, revision, last_id, &state).and_then(|_| self.store.commit());
+        if saved.is_err() {
+            let _ = self.store.rollback();
+        }
+        saved
     }
 
     fn post_locked(&mut self, lists: Vec<Result<ListDoc, DocError>>, book_nos: &[String]) -> Result<(Vec<ListOutcome>, Vec<Posting>), AppError> {

@@ -123,7 +123,9 @@ fn open_engine(cli: &Cli) -> Result<Engine<SqliteStore>, Failure> {
         return Err(Failure { code: 1, message: "the PostgreSQL backend is not in this build yet; use a SQLite file path".into(), json: None });
     }
     let store = SqliteStore::open(Path::new(&cli.db), cli.durability).map_err(|e| Failure { code: 1, message: format!("cannot open database {}: {e}", cli.db), json: None })?;
-    Ok(Engine::new(store))
+    // Tests lower the checkpoint interval to exercise restore paths.
+    let every = std::env::var("JIAMAO_CHECKPOINT_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(jiamao_app::DEFAULT_CHECKPOINT_LINES);
+    Ok(Engine::new(store).with_checkpoint_lines(every))
 }
 
 fn read_file(path: &Path, json: bool) -> Result<String, Failure> {

@@ -65,8 +65,23 @@ pub struct BomLine {
     pub share: Decimal,
     /// `uc·share`: bonded material per product unit, exact.
     pub uc_share: Decimal,
-    /// `share·(uc − net)·t/(t+i)`: leftover (边角料) per product unit; zero when 单耗 was declared directly.
-    pub leftover_per_unit: Decimal,
+    /// `share·(uc − net)`: the base of leftover (边角料) per product unit, exact; the leftover is
+    /// `base·t/(t+i)`, divided only when read (see [`LeftoverBucket`]). Zero when 单耗 was declared
+    /// directly or there is no tangible loss.
+    pub leftover_base_per_unit: Decimal,
+    /// Index into [`Book::leftover_buckets`] when this line accrues leftovers.
+    pub bucket: Option<usize>,
+}
+
+/// Leftovers of one material accrued at one pair of loss rates. Posting adds the exact
+/// `q·share·(uc − net)` to the bucket; the leftover `sum·t/(t+i)` is divided out only when read, so
+/// accrued leftovers do not depend on the order lists were posted in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeftoverBucket {
+    pub material_idx: usize,
+    pub tangible: Decimal,
+    /// t + i.
+    pub loss: Decimal,
 }
 
 /// A 单耗 version of one product.
@@ -110,6 +125,9 @@ pub struct Book {
     pub products: Vec<Item>,
     /// For each product (same index as `products`), its versions in ascending `valid_from`.
     pub versions: Vec<Vec<Version>>,
+    /// The leftover buckets of the book, and for each material the buckets it has.
+    pub leftover_buckets: Vec<LeftoverBucket>,
+    pub material_buckets: Vec<Vec<usize>>,
     /// The document this book was built from.
     pub doc: BookDoc,
 }
@@ -240,6 +258,24 @@ impl Book {
             }
             versions.push(vs);
         }
+        let mut leftover_buckets: Vec<LeftoverBucket> = Vec::new();
+        let mut material_buckets: Vec<Vec<usize>> = vec![Vec::new(); materials.len()];
+        let mut keys: BTreeMap<(usize, Decimal, Decimal), usize> = BTreeMap::new();
+        for b in versions.iter_mut().flatten().flat_map(|v| v.lines.iter_mut()) {
+            if b.leftover_base_per_unit.is_zero() {
+                continue;
+            }
+            let loss = b.tangible + b.intangible;
+            let key = (b.material_idx, b.tangible, loss);
+            let idx = *keys.entry(key).or_insert_with(|| {
+                leftover_buckets.push(LeftoverBucket { material_idx: b.material_idx, tangible: b.tangible, loss });
+                if let Some(mb) = material_buckets.get_mut(b.material_idx) {
+                    mb.push(leftover_buckets.len() - 1);
+                }
+                leftover_buckets.len() - 1
+            });
+            b.bucket = Some(idx);
+        }
         let processor_uscc = doc.operator.uscc.as_str().to_owned();
         Ok(Book {
             book_no: doc.book_no.clone(),
@@ -255,6 +291,8 @@ impl Book {
             materials,
             products,
             versions,
+            leftover_buckets,
+            material_buckets,
             doc,
         })
     }
@@ -348,13 +386,10 @@ fn bom_line(c: &ConsumptionDoc, material_idx: usize, policy: &Policy) -> Result<
         }
     };
     let uc_share = uc.checked_mul(share).ok_or(("overflow", "单耗 × share is too large".to_owned()))?;
-    let leftover_per_unit = match net {
-        Some(net) if !(t + i).is_zero() => share
-            .checked_mul(uc - net)
-            .and_then(|x| x.checked_mul(t))
-            .and_then(|x| x.checked_div(t + i))
-            .ok_or(("overflow", "leftover per unit cannot be computed".to_owned()))?,
+    // Leftovers arise only within the tangible process loss (FORMAT.md; RULES.md §7.1).
+    let leftover_base_per_unit = match net {
+        Some(net) if !t.is_zero() => share.checked_mul(uc - net).ok_or(("overflow", "leftover per unit cannot be computed".to_owned()))?,
         _ => Decimal::ZERO,
     };
-    Ok(BomLine { material_seq: c.material_seq, material_idx, uc, net, tangible: t, intangible: i, share, uc_share, leftover_per_unit })
+    Ok(BomLine { material_seq: c.material_seq, material_idx, uc, net, tangible: t, intangible: i, share, uc_share, leftover_base_per_unit, bucket: None })
 }

@@ -14,7 +14,7 @@ use std::fmt;
 macro_rules! totals {
     ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident),* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
         pub struct $name { $($(#[$fmeta])* pub $field: Decimal),* }
 
         impl $name {
@@ -121,7 +121,7 @@ fn slot<'a>(scratch: &'a mut [MaterialTotals], touched: &mut Vec<(usize, u32)>, 
 
 /// A product line posted before any 单耗 version was valid (单耗申报环节 报核前): its material effects
 /// wait until a version is declared.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingLine {
     pub list_no: String,
     pub line: u32,
@@ -129,6 +129,20 @@ pub struct PendingLine {
     pub qty: Decimal,
     pub movement: Movement,
     pub declared_on: chrono::NaiveDate,
+}
+
+/// The derived state of a ledger, to save as a checkpoint and restore without replaying every line.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LedgerSnapshot {
+    pub book_no: String,
+    pub materials: Vec<(u32, MaterialTotals)>,
+    pub products: Vec<(u32, ProductTotals)>,
+    pub used_versions: Vec<(u32, String)>,
+    pub pending: Vec<PendingLine>,
+    /// Exact leftover bases, one per [`crate::book::LeftoverBucket`].
+    pub leftover_base: Vec<Decimal>,
+    pub lists_posted: u64,
+    pub lines_posted: u64,
 }
 
 /// A list accepted by [`BookLedger::post`]: what the store must keep.
@@ -155,6 +169,9 @@ pub struct BookLedger {
     scratch: Vec<MaterialTotals>,
     touched: Vec<(usize, u32)>,
     mark: Vec<bool>,
+    /// Exact leftover bases per bucket, and the scratch of one posting.
+    leftover_base: Vec<Decimal>,
+    lo_scratch: Vec<Decimal>,
 }
 
 impl BookLedger {
@@ -163,15 +180,49 @@ impl BookLedger {
         let materials = book.materials.iter().map(|m| MaterialTotals { opening: m.opening_qty, ..Default::default() }).collect::<Vec<_>>();
         let n = materials.len();
         let products = vec![ProductTotals::default(); book.products.len()];
-        BookLedger { book, materials, products, used_versions: BTreeSet::new(), pending: Vec::new(), lists_posted: 0, lines_posted: 0, scratch: vec![MaterialTotals::default(); n], touched: Vec::new(), mark: vec![false; n] }
+        let nb = book.leftover_buckets.len();
+        BookLedger {
+            book,
+            materials,
+            products,
+            used_versions: BTreeSet::new(),
+            pending: Vec::new(),
+            lists_posted: 0,
+            lines_posted: 0,
+            scratch: vec![MaterialTotals::default(); n],
+            touched: Vec::new(),
+            mark: vec![false; n],
+            leftover_base: vec![Decimal::ZERO; nb],
+            lo_scratch: vec![Decimal::ZERO; nb],
+        }
     }
 
     pub fn book(&self) -> &Book {
         &self.book
     }
 
-    pub fn material_totals(&self) -> &[MaterialTotals] {
-        &self.materials
+    /// Every material's totals, with the accrued leftovers divided out of their exact bases.
+    pub fn material_totals(&self) -> Vec<MaterialTotals> {
+        (0..self.materials.len())
+            .filter_map(|m| {
+                let mut t = *self.materials.get(m)?;
+                t.leftover_accrued = self.accrued(m, false);
+                Some(t)
+            })
+            .collect()
+    }
+
+    /// Leftovers accrued for material `m`: Σ over its buckets of base·t/(t+i), in bucket order;
+    /// with `staged`, including the posting being staged.
+    fn accrued(&self, m: usize, staged: bool) -> Decimal {
+        let mut sum = Decimal::ZERO;
+        for &b in self.book.material_buckets.get(m).map(Vec::as_slice).unwrap_or(&[]) {
+            let (Some(bucket), Some(base)) = (self.book.leftover_buckets.get(b), self.leftover_base.get(b)) else { continue };
+            let extra = if staged { self.lo_scratch.get(b).copied().unwrap_or_default() } else { Decimal::ZERO };
+            let v = base.checked_add(extra).and_then(|x| x.checked_mul(bucket.tangible)).and_then(|x| x.checked_div(bucket.loss));
+            sum = v.and_then(|v| sum.checked_add(v)).unwrap_or(sum);
+        }
+        sum
     }
 
     pub fn product_totals(&self) -> &[ProductTotals] {
@@ -192,6 +243,44 @@ impl BookLedger {
 
     pub fn lines_posted(&self) -> u64 {
         self.lines_posted
+    }
+
+    /// The derived state, for a checkpoint.
+    pub fn snapshot(&self) -> LedgerSnapshot {
+        LedgerSnapshot {
+            book_no: self.book.book_no.clone(),
+            materials: self.book.materials.iter().map(|i| i.seq).zip(self.materials.iter().copied()).collect(),
+            products: self.book.products.iter().map(|i| i.seq).zip(self.products.iter().copied()).collect(),
+            used_versions: self.used_versions.iter().cloned().collect(),
+            pending: self.pending.clone(),
+            leftover_base: self.leftover_base.clone(),
+            lists_posted: self.lists_posted,
+            lines_posted: self.lines_posted,
+        }
+    }
+
+    /// A ledger of `book` with the state of a checkpoint; `None` when the checkpoint does not fit
+    /// the book (then replay everything instead).
+    pub fn restore(book: Book, snap: LedgerSnapshot) -> Option<Self> {
+        let fits = snap.book_no == book.book_no
+            && snap.materials.len() == book.materials.len()
+            && snap.products.len() == book.products.len()
+            && snap.materials.iter().zip(&book.materials).all(|((s, _), i)| *s == i.seq)
+            && snap.products.iter().zip(&book.products).all(|((s, _), i)| *s == i.seq)
+            && snap.materials.iter().zip(&book.materials).all(|((_, t), i)| t.opening == i.opening_qty)
+            && snap.leftover_base.len() == book.leftover_buckets.len();
+        if !fits {
+            return None;
+        }
+        let mut l = BookLedger::new(book);
+        l.materials = snap.materials.into_iter().map(|(_, t)| t).collect();
+        l.products = snap.products.into_iter().map(|(_, t)| t).collect();
+        l.used_versions = snap.used_versions.into_iter().collect();
+        l.pending = snap.pending;
+        l.leftover_base = snap.leftover_base;
+        l.lists_posted = snap.lists_posted;
+        l.lines_posted = snap.lines_posted;
+        Some(l)
     }
 
     /// Posts a list: every rule of FORMAT.md is checked against the balances so far (whatever
@@ -234,7 +323,8 @@ impl BookLedger {
 
     /// Computes the list's effects into the scratch space; checks everything but balances.
     fn stage_with_versions(&mut self, list: &ListDoc, given: Option<&[Option<String>]>) -> Result<Vec<Option<String>>, Rejection> {
-        let BookLedger { book, scratch, touched, mark, .. } = self;
+        let posting = given.is_none();
+        let BookLedger { book, scratch, touched, mark, lo_scratch, products, .. } = self;
         let book = &*book;
         if list.book_no != book.book_no {
             return Err(reject("unknown_book", None, format!("list is for book {}, not {}", list.book_no, book.book_no)));
@@ -251,6 +341,7 @@ impl BookLedger {
         }
         let mut versions = Vec::with_capacity(list.lines.len());
         let mut seen = BTreeSet::new();
+        let mut returns: Vec<(usize, Decimal)> = Vec::new();
         for (k, l) in list.lines.iter().enumerate() {
             if !seen.insert(l.line) {
                 return Err(reject("line_duplicate", Some(l.line), format!("line number {} appears twice", l.line)));
@@ -311,6 +402,16 @@ impl BookLedger {
                     },
                 },
             };
+            if posting && mv == Movement::ProductReturn {
+                // Jiamao's rule: a product comes back only as far as it went out (成品退换).
+                let Some(t) = products.get(p) else { continue };
+                let so_far = returns.iter().filter(|(x, _)| *x == p).map(|(_, q)| *q).sum::<Decimal>();
+                let shipped = t.exported + t.carried_out + t.reexported;
+                if t.returned + so_far + l.qty > shipped {
+                    return Err(reject("return_exceeds_shipped", Some(l.line), format!("product {} would have {} returned but only {} shipped out (exported, carried over or re-shipped)", l.item_seq, crate::decimal::plain(t.returned + so_far + l.qty), crate::decimal::plain(shipped))));
+                }
+                returns.push((p, l.qty));
+            }
             let Some(version) = version else {
                 versions.push(None);
                 continue;
@@ -319,7 +420,7 @@ impl BookLedger {
             versions.push(Some(version.version.clone()));
             for b in &version.lines {
                 let x = q.checked_mul(b.uc_share).ok_or_else(|| overflow(l.line))?;
-                let lo = q.checked_mul(b.leftover_per_unit).ok_or_else(|| overflow(l.line))?;
+                let lo = q.checked_mul(b.leftover_base_per_unit).ok_or_else(|| overflow(l.line))?;
                 let d = slot(scratch, touched, mark, b.material_idx, l.line);
                 let (field, x, lo) = match mv {
                     Movement::ProductDomesticSale => (&mut d.domestic_sold, x, lo),
@@ -328,7 +429,10 @@ impl BookLedger {
                     _ => (&mut d.consumed, x, lo),
                 };
                 *field = field.checked_add(x).ok_or_else(|| overflow(l.line))?;
-                d.leftover_accrued = d.leftover_accrued.checked_add(lo).ok_or_else(|| overflow(l.line))?;
+                // The bucket belongs to this (now touched) material; commit and clear visit it there.
+                if let Some(s) = b.bucket.and_then(|k| lo_scratch.get_mut(k)) {
+                    *s = s.checked_add(lo).ok_or_else(|| overflow(l.line))?;
+                }
             }
         }
         Ok(versions)
@@ -345,8 +449,11 @@ impl BookLedger {
                     return Err(reject("authorized_exceeded", Some(line), format!("material {} would reach {} in imports and carry-ins, above its authorised quantity (备案数量) {}", item.seq, crate::decimal::plain(after.authorized_inflow()), crate::decimal::plain(limit))));
                 }
             }
-            if disposal && after.leftover_disposed > after.leftover_accrued {
-                return Err(reject("leftover_exceeded", Some(line), format!("material {}: leftovers disposed would reach {}, above the {} accrued within the tangible process loss (边角料)", item.seq, crate::decimal::report_qty(after.leftover_disposed), crate::decimal::report_qty(after.leftover_accrued))));
+            if disposal {
+                let accrued = self.accrued(m, true);
+                if after.leftover_disposed > accrued {
+                    return Err(reject("leftover_exceeded", Some(line), format!("material {}: leftovers disposed would reach {}, above the {} accrued within the tangible process loss (边角料)", item.seq, crate::decimal::report_qty(after.leftover_disposed), crate::decimal::report_qty(accrued))));
+                }
             }
             if self.book.quantity_control {
                 let bal = after.should_remain();
@@ -371,6 +478,14 @@ impl BookLedger {
             }
             if let Some(f) = self.mark.get_mut(m) {
                 *f = false;
+            }
+        }
+        for &(m, _) in &self.touched {
+            for &k in self.book.material_buckets.get(m).map(Vec::as_slice).unwrap_or(&[]) {
+                if let (Some(base), Some(d)) = (self.leftover_base.get_mut(k), self.lo_scratch.get_mut(k)) {
+                    *base = base.checked_add(*d).unwrap_or(*base);
+                    *d = Decimal::ZERO;
+                }
             }
         }
         self.touched.clear();
@@ -408,6 +523,13 @@ impl BookLedger {
             }
             if let Some(f) = self.mark.get_mut(m) {
                 *f = false;
+            }
+        }
+        for &(m, _) in &self.touched {
+            for &k in self.book.material_buckets.get(m).map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(d) = self.lo_scratch.get_mut(k) {
+                    *d = Decimal::ZERO;
+                }
             }
         }
         self.touched.clear();

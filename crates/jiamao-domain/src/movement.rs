@@ -4,7 +4,7 @@ use crate::book::{Book, Family};
 use crate::doc::{Direction, Goods};
 
 /// What one list line does to the ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Movement {
     /// 料件进口 (0615 / 0214 / 0715 I material).
     MaterialImport,

@@ -171,7 +171,7 @@ pub fn reconcile(ledger: &BookLedger, stocktake: Option<&StocktakeDoc>) -> Resul
         .iter()
         .zip(ledger.material_totals())
         .enumerate()
-        .map(|(k, (i, t))| material_report(i.seq, t, actual.as_ref().and_then(|a| a.get(k).copied())))
+        .map(|(k, (i, t))| material_report(i.seq, &t, actual.as_ref().and_then(|a| a.get(k).copied())))
         .collect();
     let products = book
         .products

@@ -1,1 +1,150 @@
-pub fn x(){}
+//! The HTTP side of Jiamao: the JSON API under `/api/v1/`, its OpenAPI description at
+//! `/api/openapi.json`, and server-rendered web pages at `/` (FORMAT.md, "server").
+//!
+//! Handlers are thin: they parse the request, call the application [`Engine`] and render its
+//! answer; every rule lives in `jiamao-app` and `jiamao-domain`. Engine calls are synchronous (the
+//! SQLite store blocks), so each one runs on tokio's blocking pool and holds the engine's mutex only
+//! for that one call.
+//!
+//! Limits: a request body may be at most [`MAX_BODY_BYTES`]; larger bodies are refused with 413
+//! before any of them is read into the engine.
+
+mod api;
+mod error;
+mod html;
+mod openapi;
+mod web;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use jiamao_app::Engine;
+use jiamao_store::Store;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+pub use error::ApiError;
+
+/// The engine as the server shares it between requests.
+pub type SharedEngine<S> = Arc<Mutex<Engine<S>>>;
+
+/// The largest request body accepted (a book, a file of lists or a stocktake): 16 MiB. A list file
+/// larger than that should be split; each list posts on its own anyway (FORMAT.md).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The routes of the API, the web pages and the health check, over one shared engine.
+///
+/// JSON API (described by `GET /api/openapi.json`):
+/// - `GET /api/v1/books`, `POST /api/v1/books` (a book document: filing or change, 变更);
+/// - `POST /api/v1/lists` (a list object or an array of them; answers `200` with one outcome per
+///   list, as `jiamao list post --json` prints them, and the header `X-Jiamao-Rejected` counting
+///   the rejected ones);
+/// - `GET /api/v1/books/{book_no}/balance?as_of=YYYY-MM-DD`;
+/// - `GET /api/v1/books/{book_no}/reconcile?to=YYYY-MM-DD`, and `POST` on the same path with a
+///   stocktake (盘点) document for `actual_remain` and `difference`.
+///
+/// Web pages: `GET /` (the books) and `GET /books/{book_no}` (balances and the 报核 figures).
+/// `GET /healthz` answers `ok`.
+///
+/// Errors are JSON `{"error": {"rule", "message", "field"?}}`: 400 for a bad query parameter or
+/// path, 404 `unknown_book`, 422 for a rejected document (the rule it broke), 500 for a fault of the
+/// system (details only in the server log).
+///
+/// Authentication and roles (bearer tokens, FORMAT.md "Roles") come with a later issue: until then
+/// every caller that can reach the address can read and post, so bind it to a trusted interface.
+pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
+    Router::new()
+        .route("/", get(web::index::<S>))
+        .route("/books/{book_no}", get(web::book::<S>))
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi::handler))
+        .route("/api/v1/books", get(api::books::<S>).post(api::import_book::<S>))
+        .route("/api/v1/lists", post(api::post_lists::<S>))
+        .route("/api/v1/books/{book_no}/balance", get(api::balance::<S>))
+        .route("/api/v1/books/{book_no}/reconcile", get(api::reconcile::<S>).post(api::reconcile_stocktake::<S>))
+        .fallback(web::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_request))
+        .with_state(engine)
+}
+
+/// Serves `router` on `listener` until Ctrl-C (or SIGTERM on Unix), then stops accepting
+/// connections and lets the requests in flight finish, so a posting under way still commits and
+/// is answered.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    serve_until(listener, router, shutdown_signal()).await
+}
+
+/// Like [`serve`], with the shutdown signal given by the caller (tests, embedding programs).
+pub async fn serve_until<F>(listener: tokio::net::TcpListener, router: Router, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!("jiamao serving on http://{addr}/ (API at /api/v1, description at /api/openapi.json)");
+    }
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C ({e}); stop the server another way");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM ({e})");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: no new connections, finishing the requests in flight");
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    tracing::debug!(%method, %path, status = response.status().as_u16(), "request");
+    response
+}
+
+/// Runs one engine operation on the blocking pool, holding the engine's lock for its duration.
+pub(crate) async fn with_engine<S, T, F>(engine: &SharedEngine<S>, f: F) -> Result<T, ApiError>
+where
+    S: Store + 'static,
+    T: Send + 'static,
+    F: FnOnce(&mut Engine<S>) -> Result<T, ApiError> + Send + 'static,
+{
+    let engine = Arc::clone(engine);
+    let task = tokio::task::spawn_blocking(move || {
+        let mut guard = engine.lock().map_err(|_| ApiError::poisoned())?;
+        f(&mut guard)
+    });
+    match task.await {
+        Ok(result) => result,
+        Err(e) => {
+            tracing::error!("an engine operation did not finish: {e}");
+            Err(ApiError::internal())
+        }
+    }
+}

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 /// Embedded migrations, applied in order; never edited once shipped.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "ledger", include_str!("../migrations/0001_ledger.sql")), (2, "checkpoints", include_str!("../migrations/0002_checkpoints.sql"))];
 
 /// How hard a commit holds on to its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -311,6 +311,24 @@ impl Store for SqliteStore {
             finish(done, n, f)?;
         }
         Ok(())
+    }
+
+    fn save_checkpoint(&mut self, book_no: &str, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO ledger_checkpoints (book_no, revision, last_id, state) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db)?
+            .execute(params![book_no, revision, last_id, state_json])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn latest_checkpoint(&mut self, book_no: &str, revision: u32) -> Result<Option<(i64, String)>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT last_id, state FROM ledger_checkpoints WHERE book_no = ?1 AND revision = ?2 ORDER BY last_id DESC LIMIT 1")
+            .map_err(db)?
+            .query_row(params![book_no, revision], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db)
     }
 
     fn counts(&mut self) -> Result<(u64, u64), StoreError> {

@@ -83,6 +83,13 @@ pub trait Store: Send {
     /// only lists declared on or before `to` when it is given.
     fn for_each_list(&mut self, book_no: &str, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
+    /// Saves a checkpoint of a book's derived state (inside a write): the state after every list
+    /// up to `last_id` under book revision `revision`. Checkpoints are derived and recomputable.
+    fn save_checkpoint(&mut self, book_no: &str, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError>;
+
+    /// The latest checkpoint of a book revision: `(last_id, state_json)`.
+    fn latest_checkpoint(&mut self, book_no: &str, revision: u32) -> Result<Option<(i64, String)>, StoreError>;
+
     /// Number of posted lists and lines in the whole store.
     fn counts(&mut self) -> Result<(u64, u64), StoreError>;
 }

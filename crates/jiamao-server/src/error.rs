@@ -1,0 +1,138 @@
+//! The error answer of the API: `{"error": {"rule", "message", "field"?}}` with an HTTP status.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jiamao_app::AppError;
+use jiamao_domain::doc::DocError;
+use serde::Serialize;
+
+/// A request that could not be answered: the status, the rule broken and a message that says what
+/// was wrong and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Machine-readable rule name (`document_format`, `unknown_book`, `bad_query`, …).
+    pub rule: String,
+    pub message: String,
+    /// The query parameter, or the field inside the document, when one is to blame.
+    pub field: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorObject<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorObject<'a> {
+    rule: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, rule: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError { status, rule: rule.into(), message: message.into(), field: None }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// A fault of the system; what happened goes to the server log, not to the caller.
+    pub fn internal() -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request; its log has the details")
+    }
+
+    /// The engine's lock was poisoned: an earlier request failed half-way while holding it, so its
+    /// in-memory state can no longer be trusted.
+    pub fn poisoned() -> Self {
+        tracing::error!("the engine's lock is poisoned: an earlier request failed while holding it; restart the server");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the ledger engine is unavailable after an earlier failure; the server must be restarted")
+    }
+
+    /// A query parameter that does not parse.
+    pub fn bad_query(parameter: &str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message).with_field(parameter)
+    }
+
+    /// A document that could not be read (the whole body is rejected).
+    pub fn document(e: &DocError) -> Self {
+        let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, DocError::RULE, e.to_string());
+        if e.path.is_empty() || e.path == "." {
+            err
+        } else {
+            err.with_field(e.path.clone())
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        let body = ErrorBody { error: ErrorObject { rule: &self.rule, message: &self.message, field: self.field.as_deref() } };
+        serde_json::to_value(body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        if let AppError::UnknownBook(_) = &e {
+            return ApiError::new(StatusCode::NOT_FOUND, "unknown_book", e.to_string());
+        }
+        if !e.is_rejection() {
+            tracing::error!("{e}");
+            return ApiError::internal();
+        }
+        match &e {
+            AppError::Document(d) => ApiError::document(d),
+            AppError::Book { error, .. } => {
+                let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.rule, e.to_string());
+                if error.at.is_empty() {
+                    err
+                } else {
+                    let at = error.at.clone();
+                    err.with_field(at)
+                }
+            }
+            _ => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiamao_store::StoreError;
+
+    #[test]
+    fn store_faults_are_500_without_details() {
+        let e = ApiError::from(AppError::Store(StoreError::Database("disk I/O error at /secret/path".into())));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.message.contains("/secret/path"));
+    }
+
+    #[test]
+    fn unknown_book_is_404() {
+        let e = ApiError::from(AppError::UnknownBook("X1".into()));
+        assert_eq!(e.status, StatusCode::NOT_FOUND);
+        assert_eq!(e.rule, "unknown_book");
+        assert_eq!(e.body()["error"]["rule"], "unknown_book");
+        assert!(e.body()["error"].get("field").is_none());
+    }
+
+    #[test]
+    fn unreadable_document_is_422_document_format() {
+        let d = jiamao_domain::doc::parse_book("{", "request body").err();
+        let Some(d) = d else { panic!("a lone brace parsed as a book") };
+        let e = ApiError::from(AppError::Document(d));
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.rule, "document_format");
+    }
+}
