@@ -299,7 +299,7 @@ impl<S: Store> Engine<S> {
                 Ok(l) => l,
                 Err(e) => {
                     let list_no = e.list.as_ref().and_then(|(_, n)| n.clone()).unwrap_or_default();
-                    outcomes.push(ListOutcome { list_no, status: "rejected", error: Some(ListError { rule: DocError::RULE.to_owned(), line: None, message: e.to_string() }) });
+                    outcomes.push(ListOutcome { list_no, status: "rejected", error: Some(ListError { rule: DocError::RULE.to_owned(), line: None, message: format!("the document is malformed at {}", e.detail()) }) });
                     continue;
                 }
             };

@@ -228,6 +228,18 @@ impl DocError {
     pub const RULE: &'static str = "document_format";
 }
 
+impl DocError {
+    /// Where in the text and what, without the source and list (`line 2 column 42, field lines[0].qty: …`).
+    pub fn detail(&self) -> String {
+        let mut out = format!("line {} column {}", self.line, self.column);
+        if !self.path.is_empty() && self.path != "." {
+            out.push_str(&format!(", field {}", self.path));
+        }
+        out.push_str(&format!(": {}", self.message));
+        out
+    }
+}
+
 impl fmt::Display for DocError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.source)?;
@@ -237,11 +249,7 @@ impl fmt::Display for DocError {
                 None => write!(f, ", list {pos}")?,
             }
         }
-        write!(f, ", line {} column {}", self.line, self.column)?;
-        if !self.path.is_empty() && self.path != "." {
-            write!(f, ", field {}", self.path)?;
-        }
-        write!(f, ": {} (rule {}: FORMAT.md, documents are strict)", self.message, Self::RULE)
+        write!(f, ", {} (rule {})", self.detail(), Self::RULE)
     }
 }
 

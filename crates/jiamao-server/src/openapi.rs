@@ -45,66 +45,6 @@ fn counts() -> Value {
 
 /// The OpenAPI document.
 pub(crate) fn document() -> Value {
-    let qty = json!({ "$ref": "#/components/schemas/Quantity" });
-    let material_report_fields = [
-        "opening", "imported", "carried_in", "surplus_in", "replaced_in", "consumed", "domestic_sold", "re_exported", "replaced_out", "surplus_out", "destroyed",
-        "leftover_accrued", "leftover_disposed", "should_remain",
-    ];
-    let mut material_props = serde_json::Map::new();
-    material_props.insert("seq".into(), json!({ "type": "integer", "description": "备案序号 of the material." }));
-    for f in material_report_fields {
-        material_props.insert(f.into(), qty.clone());
-    }
-    material_props.insert("actual_remain".into(), json!({ "$ref": "#/components/schemas/Quantity", "description": "实际剩余: only with a stocktake." }));
-    material_props.insert("difference".into(), json!({ "$ref": "#/components/schemas/Quantity", "description": "差异 = should_remain − actual_remain (positive: shortage 短少); only with a stocktake." }));
-    material_props.insert(
-        "difference_amount".into(),
-        json!({ "$ref": "#/components/schemas/Amount", "description": "The difference valued at the weighted average price of priced inflows, in the item's currency; only with a stocktake, absent when the item has no priced inflow." }),
-    );
-    let mut material_required: Vec<&str> = vec!["seq"];
-    material_required.extend(material_report_fields);
-
-    let product_fields = ["exported", "carried_out", "domestic_sold", "returned", "reexported", "destroyed"];
-    let mut product_props = serde_json::Map::new();
-    product_props.insert("seq".into(), json!({ "type": "integer", "description": "备案序号 of the product." }));
-    for f in product_fields {
-        product_props.insert(f.into(), qty.clone());
-    }
-    let mut product_required: Vec<&str> = vec!["seq"];
-    product_required.extend(product_fields);
-
-    let enterprise = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["uscc", "customs_code", "name", "region_code"],
-        "properties": {
-            "uscc": { "type": "string", "description": "统一社会信用代码, 18 characters (GB 32100-2015)." },
-            "customs_code": { "type": "string", "description": "海关编码, 10 characters." },
-            "name": { "type": "string" },
-            "region_code": { "type": "string", "description": "6-digit 行政区划 code." }
-        }
-    });
-    let item = |material: bool| {
-        let mut props = json!({
-            "seq": { "type": "integer" },
-            "part_no": { "type": "string" },
-            "hs_code": { "type": "string", "description": "10-digit HS code." },
-            "name": { "type": "string" },
-            "spec": { "type": "string" },
-            "unit": { "type": "string", "description": "Customs unit code (\"035\" 千克 …)." },
-            "unit_price": decimal_in(),
-            "currency": { "type": "string", "description": "Customs currency code (\"502\" USD …)." },
-            "approval_ref": { "type": "string" }
-        });
-        if material {
-            if let Some(p) = props.as_object_mut() {
-                p.insert("opening_qty".into(), decimal_in());
-                p.insert("authorized_qty".into(), decimal_in());
-            }
-        }
-        json!({ "type": "object", "additionalProperties": false, "required": ["seq", "part_no", "hs_code", "name", "unit", "unit_price", "currency"], "properties": props })
-    };
-
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -112,7 +52,13 @@ pub(crate) fn document() -> Value {
             "version": "1",
             "description": "The JSON API of Jiamao, a bonded ledger for China processing trade. Documents follow the interchange format (FORMAT.md). Errors are {\"error\": {rule, message, field?}}. Authentication (bearer tokens and roles) comes later; until then the API is open to whoever can reach it. The web pages at / and /books/{book_no} are HTML and not part of this description."
         },
-        "paths": {
+        "paths": paths(),
+        "components": { "schemas": schemas() }
+    })
+}
+
+fn paths() -> Value {
+    json!({
             "/healthz": {
                 "get": {
                     "operationId": "health",
@@ -208,9 +154,71 @@ pub(crate) fn document() -> Value {
                     }
                 }
             }
-        },
-        "components": {
-            "schemas": {
+        })
+}
+
+fn schemas() -> Value {
+    let qty = json!({ "$ref": "#/components/schemas/Quantity" });
+    let material_report_fields = [
+        "opening", "imported", "carried_in", "surplus_in", "replaced_in", "consumed", "domestic_sold", "re_exported", "replaced_out", "surplus_out", "destroyed",
+        "leftover_accrued", "leftover_disposed", "should_remain",
+    ];
+    let mut material_props = serde_json::Map::new();
+    material_props.insert("seq".into(), json!({ "type": "integer", "description": "备案序号 of the material." }));
+    for f in material_report_fields {
+        material_props.insert(f.into(), qty.clone());
+    }
+    material_props.insert("actual_remain".into(), json!({ "$ref": "#/components/schemas/Quantity", "description": "实际剩余: only with a stocktake." }));
+    material_props.insert("difference".into(), json!({ "$ref": "#/components/schemas/Quantity", "description": "差异 = should_remain − actual_remain (positive: shortage 短少); only with a stocktake." }));
+    material_props.insert(
+        "difference_amount".into(),
+        json!({ "$ref": "#/components/schemas/Amount", "description": "The difference valued at the weighted average price of priced inflows, in the item's currency; only with a stocktake, absent when the item has no priced inflow." }),
+    );
+    let mut material_required: Vec<&str> = vec!["seq"];
+    material_required.extend(material_report_fields);
+
+    let product_fields = ["exported", "carried_out", "domestic_sold", "returned", "reexported", "destroyed"];
+    let mut product_props = serde_json::Map::new();
+    product_props.insert("seq".into(), json!({ "type": "integer", "description": "备案序号 of the product." }));
+    for f in product_fields {
+        product_props.insert(f.into(), qty.clone());
+    }
+    let mut product_required: Vec<&str> = vec!["seq"];
+    product_required.extend(product_fields);
+
+    let enterprise = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["uscc", "customs_code", "name", "region_code"],
+        "properties": {
+            "uscc": { "type": "string", "description": "统一社会信用代码, 18 characters (GB 32100-2015)." },
+            "customs_code": { "type": "string", "description": "海关编码, 10 characters." },
+            "name": { "type": "string" },
+            "region_code": { "type": "string", "description": "6-digit 行政区划 code." }
+        }
+    });
+    let item = |material: bool| {
+        let mut props = json!({
+            "seq": { "type": "integer" },
+            "part_no": { "type": "string" },
+            "hs_code": { "type": "string", "description": "10-digit HS code." },
+            "name": { "type": "string" },
+            "spec": { "type": "string" },
+            "unit": { "type": "string", "description": "Customs unit code (\"035\" 千克 …)." },
+            "unit_price": decimal_in(),
+            "currency": { "type": "string", "description": "Customs currency code (\"502\" USD …)." },
+            "approval_ref": { "type": "string" }
+        });
+        if material {
+            if let Some(p) = props.as_object_mut() {
+                p.insert("opening_qty".into(), decimal_in());
+                p.insert("authorized_qty".into(), decimal_in());
+            }
+        }
+        json!({ "type": "object", "additionalProperties": false, "required": ["seq", "part_no", "hs_code", "name", "unit", "unit_price", "currency"], "properties": props })
+    };
+
+    json!({
                 "Date": { "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "YYYY-MM-DD." },
                 "Quantity": { "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "An exact quantity rounded once to 5 places, half away from zero, plain notation without trailing zeros." },
                 "Amount": { "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "An amount rounded once to 0.01, half away from zero, plain notation without trailing zeros." },
@@ -381,9 +389,7 @@ pub(crate) fn document() -> Value {
                         "outsourced": counts()
                     }
                 }
-            }
-        }
-    })
+            })
 }
 
 #[cfg(test)]
