@@ -208,10 +208,7 @@ impl<S: Store> Engine<S> {
             history.push(s);
             Ok(())
         })?;
-        let (next, resolved) = loaded
-            .ledger
-            .rebook(book, history.iter().map(|s| (&s.list, s.versions.as_slice())))
-            .map_err(|error| AppError::Book { source_name: source.to_owned(), error })?;
+        let (next, resolved) = loaded.ledger.rebook(book, history.iter().map(|s| (&s.list, s.versions.as_slice()))).map_err(|error| AppError::Book { source_name: source.to_owned(), error })?;
         let revision = loaded.revision + 1;
         let last_id = history.last().map_or(0, |s| s.id);
         let resolutions: Vec<Resolution> = resolved.into_iter().map(|(list_no, line, version)| Resolution { list_no, line, version }).collect();
@@ -299,7 +296,11 @@ impl<S: Store> Engine<S> {
                 Ok(l) => l,
                 Err(e) => {
                     let list_no = e.list.as_ref().and_then(|(_, n)| n.clone()).unwrap_or_default();
-                    outcomes.push(ListOutcome { list_no, status: "rejected", error: Some(ListError { rule: DocError::RULE.to_owned(), line: None, message: format!("the document is malformed at {}", e.detail()) }) });
+                    outcomes.push(ListOutcome {
+                        list_no,
+                        status: "rejected",
+                        error: Some(ListError { rule: DocError::RULE.to_owned(), line: None, message: format!("the document is malformed at {}", e.detail()) }),
+                    });
                     continue;
                 }
             };

@@ -203,7 +203,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
             for m in &r.materials {
                 println!(
                     "material {:>4}: opening {} + in {}/{}/{}/{} − consumed {} − domestic {} − re-exported {} − replaced {} − surplus out {} − destroyed {} = should remain {}{}",
-                    m.seq, m.opening, m.imported, m.carried_in, m.surplus_in, m.replaced_in, m.consumed, m.domestic_sold, m.re_exported, m.replaced_out, m.surplus_out, m.destroyed, m.should_remain,
+                    m.seq,
+                    m.opening,
+                    m.imported,
+                    m.carried_in,
+                    m.surplus_in,
+                    m.replaced_in,
+                    m.consumed,
+                    m.domestic_sold,
+                    m.re_exported,
+                    m.replaced_out,
+                    m.surplus_out,
+                    m.destroyed,
+                    m.should_remain,
                     match (&m.actual_remain, &m.difference) {
                         (Some(a), Some(d)) => format!("; actual {a}, difference {d}{}", m.difference_amount.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()),
                         _ => String::new(),
@@ -212,7 +224,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 println!("               leftovers accrued {}, disposed {}", m.leftover_accrued, m.leftover_disposed);
             }
             for p in &r.products {
-                println!("product  {:>4}: exported {}, carried out {}, domestic {}, returned {}, re-exported {}, destroyed {}", p.seq, p.exported, p.carried_out, p.domestic_sold, p.returned, p.reexported, p.destroyed);
+                println!(
+                    "product  {:>4}: exported {}, carried out {}, domestic {}, returned {}, re-exported {}, destroyed {}",
+                    p.seq, p.exported, p.carried_out, p.domestic_sold, p.returned, p.reexported, p.destroyed
+                );
             }
             Ok(())
         }

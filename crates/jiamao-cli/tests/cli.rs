@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The command-line contract (FORMAT.md), run as a user would: the real binary on a SQLite file.
 
 use jiamao_store::Store;
@@ -177,7 +178,21 @@ fn every_list_rejection_rule_refuses_and_stores_nothing() {
         let t = text(&human);
         assert_eq!(human.status.code(), Some(2), "{what}: {t}");
         assert!(t.contains(&name) && t.contains("list 1") && t.contains(rule), "{what}: message must name file, list and rule {rule}: {t}");
-        if doc.contains("\"line\":1") && !matches!(rule, "no_lines" | "unknown_book" | "outside_validity" | "trade_mode_unsupported" | "trade_mode_family" | "trade_mode_zone" | "trade_mode_goods" | "counterparty_required" | "list_no_conflict" | "document_format") {
+        if doc.contains("\"line\":1")
+            && !matches!(
+                rule,
+                "no_lines"
+                    | "unknown_book"
+                    | "outside_validity"
+                    | "trade_mode_unsupported"
+                    | "trade_mode_family"
+                    | "trade_mode_zone"
+                    | "trade_mode_goods"
+                    | "counterparty_required"
+                    | "list_no_conflict"
+                    | "document_format"
+            )
+        {
             assert!(t.contains("line 1"), "{what}: message must name the line: {t}");
         }
         let json = env.run(&["list", "post", &f, "--json"]);
@@ -225,13 +240,14 @@ fn a_change_may_extend_but_not_alter_used_versions() {
     // Altering version 1, now used, is refused.
     book_refused(&env, "alter.json", &BOOK.replace("\"net\":\"0.9\"", "\"net\":\"0.8\""), &["change_used_version", "version 1"]);
     // Removing an item is refused.
-    let no_product = BOOK.replace(r#"{"seq":1,"part_no":"P","hs_code":"3920109090","name":"薄膜","unit":"035","unit_price":"2.6","currency":"502"}"#, "").replace(r#"{"product_seq":1,"material_seq":1,"version":"1","valid_from":"2026-03-01","net":"0.9","tangible_loss_rate":"0.1"}"#, "");
+    let no_product = BOOK
+        .replace(r#"{"seq":1,"part_no":"P","hs_code":"3920109090","name":"薄膜","unit":"035","unit_price":"2.6","currency":"502"}"#, "")
+        .replace(r#"{"product_seq":1,"material_seq":1,"version":"1","valid_from":"2026-03-01","net":"0.9","tangible_loss_rate":"0.1"}"#, "");
     book_refused(&env, "remove.json", &no_product, &["change_removes_item"]);
     // Extending validity and adding a version is a change (变更): revision 2.
-    let changed = BOOK.replace("2026-12-31", "2027-06-30").replace(
-        r#""tangible_loss_rate":"0.1"}]"#,
-        r#""tangible_loss_rate":"0.1"},{"product_seq":1,"material_seq":1,"version":"2","valid_from":"2026-09-01","unit_consumption":"0.95"}]"#,
-    );
+    let changed = BOOK
+        .replace("2026-12-31", "2027-06-30")
+        .replace(r#""tangible_loss_rate":"0.1"}]"#, r#""tangible_loss_rate":"0.1"},{"product_seq":1,"material_seq":1,"version":"2","valid_from":"2026-09-01","unit_consumption":"0.95"}]"#);
     let o = env.run(&["book", "import", &env.write("change.json", &changed), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(stdout_json(&o)["revision"], 2);

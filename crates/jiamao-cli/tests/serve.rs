@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! README's first command: `jiamao serve --demo` on the embedded SQLite default prints the address
 //! to open and serves a populated system.
 
@@ -16,13 +17,8 @@ fn get(addr: &str, path: &str) -> String {
 #[test]
 fn serve_demo_prints_its_address_and_shows_the_demo_book() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jiamao"))
-        .current_dir(dir.path())
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn");
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_jiamao")).current_dir(dir.path()).args(["serve", "--demo", "--addr", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the address line");
     let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).unwrap_or_default().to_owned();

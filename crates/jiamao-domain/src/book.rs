@@ -249,7 +249,11 @@ impl Book {
                 if let [a, b] = w {
                     if a.valid_from == b.valid_from {
                         let seq = products.get(p).map_or(0, |i| i.seq);
-                        return Err(err(format!("consumption (product {seq})"), "version_same_day", format!("versions {} and {} of product {seq} both start on {}; two versions never start on the same day", a.version, b.version, a.valid_from)));
+                        return Err(err(
+                            format!("consumption (product {seq})"),
+                            "version_same_day",
+                            format!("versions {} and {} of product {seq} both start on {}; two versions never start on the same day", a.version, b.version, a.valid_from),
+                        ));
                     }
                 }
             }
@@ -310,7 +314,9 @@ impl Book {
             for o in olds.iter() {
                 match index_of(news, o.seq).and_then(|i| news.get(i)) {
                     None => return Err(err(format!("{kind}s"), "change_removes_item", format!("{kind} seq {} may not be removed by a change", o.seq))),
-                    Some(n) if n.unit != o.unit => return Err(err(format!("{kind}s (seq {})", o.seq), "change_unit", format!("the unit of {kind} {} may not change ({} → {})", o.seq, o.unit, n.unit))),
+                    Some(n) if n.unit != o.unit => {
+                        return Err(err(format!("{kind}s (seq {})", o.seq), "change_unit", format!("the unit of {kind} {} may not change ({} → {})", o.seq, o.unit, n.unit)))
+                    }
                     Some(_) => {}
                 }
             }
@@ -320,7 +326,11 @@ impl Book {
             let before = old.version_named(po, vname);
             let after = self.version_named(pn, vname);
             if before != after {
-                return Err(err(format!("consumption (product {pseq}, version {vname})"), "change_used_version", format!("单耗 version {vname} of product {pseq} has been used by posted lists and may not be altered or removed; declare a new version instead")));
+                return Err(err(
+                    format!("consumption (product {pseq}, version {vname})"),
+                    "change_used_version",
+                    format!("单耗 version {vname} of product {pseq} has been used by posted lists and may not be altered or removed; declare a new version instead"),
+                ));
             }
         }
         Ok(())

@@ -88,71 +88,31 @@ impl fmt::Display for CodeKind {
 pub enum CodeError {
     /// Wrong number of characters (an empty value has 0).
     #[error("invalid {kind} {value:?}: must be {rule}, but has {len} characters")]
-    Length {
-        kind: CodeKind,
-        value: String,
-        rule: &'static str,
-        len: usize,
-    },
+    Length { kind: CodeKind, value: String, rule: &'static str, len: usize },
     /// A lowercase letter where only uppercase letters are allowed (not silently upper-cased).
-    #[error(
-        "invalid {kind} {value:?}: lowercase letter {ch:?} at position {position}; letters must be uppercase ({rule})"
-    )]
-    Lowercase {
-        kind: CodeKind,
-        value: String,
-        ch: char,
-        position: usize,
-        rule: &'static str,
-    },
+    #[error("invalid {kind} {value:?}: lowercase letter {ch:?} at position {position}; letters must be uppercase ({rule})")]
+    Lowercase { kind: CodeKind, value: String, ch: char, position: usize, rule: &'static str },
     /// A character outside the code's character set (`position` counts from 1).
-    #[error(
-        "invalid {kind} {value:?}: character {ch:?} at position {position} is not allowed; {rule}"
-    )]
-    Character {
-        kind: CodeKind,
-        value: String,
-        ch: char,
-        position: usize,
-        rule: &'static str,
-    },
+    #[error("invalid {kind} {value:?}: character {ch:?} at position {position} is not allowed; {rule}")]
+    Character { kind: CodeKind, value: String, ch: char, position: usize, rule: &'static str },
     /// The 18th character of a unified social credit code does not match its check computation.
-    #[error(
-        "invalid unified social credit code (统一社会信用代码) {value:?}: check character should be '{expected}' (GB 32100-2015)"
-    )]
-    UsccCheck {
-        value: String,
-        expected: char,
-        found: char,
-    },
+    #[error("invalid unified social credit code (统一社会信用代码) {value:?}: check character should be '{expected}' (GB 32100-2015)")]
+    UsccCheck { value: String, expected: char, found: char },
     /// The organisation code embedded in positions 9–17 has a wrong check character.
     #[error(
         "invalid unified social credit code (统一社会信用代码) {value:?}: embedded organisation code (组织机构代码, positions 9-17) {org_code:?} should end in check character '{expected}' (GB 11714)"
     )]
-    OrgCodeCheck {
-        value: String,
-        org_code: String,
-        expected: char,
-        found: char,
-    },
+    OrgCodeCheck { value: String, org_code: String, expected: char, found: char },
     /// Syntactically fine but absent from the project's code table.
     #[error("unknown {kind} {value:?}: not in the {} {table} ({edition} edition)", .kind.table_description())]
-    Unknown {
-        kind: CodeKind,
-        value: String,
-        table: &'static str,
-        edition: &'static str,
-    },
+    Unknown { kind: CodeKind, value: String, table: &'static str, edition: &'static str },
 }
 
 impl CodeError {
     /// The kind of code that was rejected.
     pub fn kind(&self) -> CodeKind {
         match self {
-            CodeError::Length { kind, .. }
-            | CodeError::Lowercase { kind, .. }
-            | CodeError::Character { kind, .. }
-            | CodeError::Unknown { kind, .. } => *kind,
+            CodeError::Length { kind, .. } | CodeError::Lowercase { kind, .. } | CodeError::Character { kind, .. } | CodeError::Unknown { kind, .. } => *kind,
             CodeError::UsccCheck { .. } | CodeError::OrgCodeCheck { .. } => CodeKind::Uscc,
         }
     }
@@ -176,66 +136,33 @@ fn check_len(kind: CodeKind, value: &str, len: usize, rule: &'static str) -> Res
     if actual == len {
         Ok(())
     } else {
-        Err(CodeError::Length {
-            kind,
-            value: shown(value),
-            rule,
-            len: actual,
-        })
+        Err(CodeError::Length { kind, value: shown(value), rule, len: actual })
     }
 }
 
 fn check_digits(kind: CodeKind, value: &str) -> Result<(), CodeError> {
     match value.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
         None => Ok(()),
-        Some((i, ch)) => Err(CodeError::Character {
-            kind,
-            value: shown(value),
-            ch,
-            position: i + 1,
-            rule: "only digits 0-9 are allowed",
-        }),
+        Some((i, ch)) => Err(CodeError::Character { kind, value: shown(value), ch, position: i + 1, rule: "only digits 0-9 are allowed" }),
     }
 }
 
 /// Checks that every character satisfies `allowed`; lowercase ASCII letters get their own error.
-fn check_charset(
-    kind: CodeKind,
-    value: &str,
-    allowed: impl Fn(char) -> bool,
-    rule: &'static str,
-) -> Result<(), CodeError> {
+fn check_charset(kind: CodeKind, value: &str, allowed: impl Fn(char) -> bool, rule: &'static str) -> Result<(), CodeError> {
     for (i, ch) in value.chars().enumerate() {
         if allowed(ch) {
             continue;
         }
         if ch.is_ascii_lowercase() {
-            return Err(CodeError::Lowercase {
-                kind,
-                value: shown(value),
-                ch,
-                position: i + 1,
-                rule,
-            });
+            return Err(CodeError::Lowercase { kind, value: shown(value), ch, position: i + 1, rule });
         }
-        return Err(CodeError::Character {
-            kind,
-            value: shown(value),
-            ch,
-            position: i + 1,
-            rule,
-        });
+        return Err(CodeError::Character { kind, value: shown(value), ch, position: i + 1, rule });
     }
     Ok(())
 }
 
 /// Fixed-length string of ASCII digits.
-fn parse_digits(
-    kind: CodeKind,
-    value: &str,
-    len: usize,
-    rule: &'static str,
-) -> Result<(), CodeError> {
+fn parse_digits(kind: CodeKind, value: &str, len: usize, rule: &'static str) -> Result<(), CodeError> {
     check_len(kind, value, len, rule)?;
     check_digits(kind, value)
 }
@@ -315,9 +242,7 @@ macro_rules! table_code_common {
         }
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($ty))
-                    .field(&self.row.code)
-                    .finish()
+                f.debug_tuple(stringify!($ty)).field(&self.row.code).finish()
             }
         }
     };
@@ -330,20 +255,14 @@ macro_rules! table_code_common {
 /// The 31 characters of GB 32100-2015, in value order (no I, O, S, V, Z).
 const USCC_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of positions 1–17 for the check character (3^(i) mod 31).
-const USCC_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 /// Weights of the 8 body characters of a GB 11714 organisation code.
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
-const USCC_CHARSET_RULE: &str =
-    "allowed are 0-9 and A-H, J-N, P-R, T, U, W-Y (no I, O, S, V, Z; GB 32100-2015)";
+const USCC_CHARSET_RULE: &str = "allowed are 0-9 and A-H, J-N, P-R, T, U, W-Y (no I, O, S, V, Z; GB 32100-2015)";
 
 fn uscc_value(ch: char) -> Option<u32> {
     let b = u8::try_from(ch).ok()?;
-    USCC_CHARSET
-        .iter()
-        .position(|&c| c == b)
-        .and_then(|p| u32::try_from(p).ok())
+    USCC_CHARSET.iter().position(|&c| c == b).and_then(|p| u32::try_from(p).ok())
 }
 
 /// GB 11714 value: digits 0–9, letters A–Z as 10–35.
@@ -408,22 +327,13 @@ impl Uscc {
         let found = check.chars().next().unwrap_or('?');
         let expected = uscc_check_char(first17).unwrap_or('?');
         if expected != found {
-            return Err(CodeError::UsccCheck {
-                value: s.to_owned(),
-                expected,
-                found,
-            });
+            return Err(CodeError::UsccCheck { value: s.to_owned(), expected, found });
         }
         let org_body = s.get(8..16).unwrap_or("");
         let org_found = s.get(16..17).and_then(|c| c.chars().next()).unwrap_or('?');
         let org_expected = org_check_char(org_body).unwrap_or('?');
         if org_expected != org_found {
-            return Err(CodeError::OrgCodeCheck {
-                value: s.to_owned(),
-                org_code: s.get(8..17).unwrap_or("").to_owned(),
-                expected: org_expected,
-                found: org_found,
-            });
+            return Err(CodeError::OrgCodeCheck { value: s.to_owned(), org_code: s.get(8..17).unwrap_or("").to_owned(), expected: org_expected, found: org_found });
         }
         Ok(Uscc(s.to_owned()))
     }
@@ -458,18 +368,8 @@ pub struct CustomsCode(String);
 impl CustomsCode {
     pub fn parse(s: &str) -> Result<Self, CodeError> {
         let kind = CodeKind::CustomsCode;
-        check_len(
-            kind,
-            s,
-            10,
-            "exactly 10 characters (digits and uppercase letters)",
-        )?;
-        check_charset(
-            kind,
-            s,
-            |c| c.is_ascii_digit() || c.is_ascii_uppercase(),
-            "only digits and uppercase letters are allowed",
-        )?;
+        check_len(kind, s, 10, "exactly 10 characters (digits and uppercase letters)")?;
+        check_charset(kind, s, |c| c.is_ascii_digit() || c.is_ascii_uppercase(), "only digits and uppercase letters are allowed")?;
         Ok(CustomsCode(s.to_owned()))
     }
 
@@ -487,12 +387,7 @@ pub struct HsCode(String);
 
 impl HsCode {
     pub fn parse(s: &str) -> Result<Self, CodeError> {
-        parse_digits(
-            CodeKind::HsCode,
-            s,
-            10,
-            "10 digits (a 10-digit line of China's national tariff)",
-        )?;
+        parse_digits(CodeKind::HsCode, s, 10, "10 digits (a 10-digit line of China's national tariff)")?;
         Ok(HsCode(s.to_owned()))
     }
 
@@ -672,10 +567,7 @@ impl CodeTable {
     }
 
     fn get(&self, code: &str) -> Option<&Row> {
-        self.rows
-            .binary_search_by(|r| r.code.cmp(code))
-            .ok()
-            .and_then(|i| self.rows.get(i))
+        self.rows.binary_search_by(|r| r.code.cmp(code)).ok().and_then(|i| self.rows.get(i))
     }
 }
 
@@ -685,12 +577,7 @@ fn is_iso_alpha3(s: &str) -> bool {
 
 /// Reads an embedded table. Never fails: rows that do not fit (wrong code length or characters,
 /// empty name, wrong column count, bad third column, duplicate code) are skipped and counted.
-fn parse_table(
-    text: &'static str,
-    code_len: usize,
-    extra: Extra,
-    default_table: &'static str,
-) -> CodeTable {
+fn parse_table(text: &'static str, code_len: usize, extra: Extra, default_table: &'static str) -> CodeTable {
     let mut meta: Option<[&'static str; 4]> = None;
     let mut rows = Vec::new();
     let mut skipped = 0usize;
@@ -724,29 +611,15 @@ fn parse_table(
     let before = rows.len();
     rows.dedup_by(|later, earlier| later.code == earlier.code);
     skipped += before - rows.len();
-    let [table, edition, valid_from, source] = meta.unwrap_or([
-        default_table,
-        "unknown",
-        "",
-        "embedded table without header",
-    ]);
-    CodeTable {
-        table,
-        edition,
-        valid_from,
-        source,
-        rows,
-        skipped,
-    }
+    let [table, edition, valid_from, source] = meta.unwrap_or([default_table, "unknown", "", "embedded table without header"]);
+    CodeTable { table, edition, valid_from, source, rows, skipped }
 }
 
 fn parse_row(line: &'static str, code_len: usize, extra: Extra) -> Option<Row> {
     let fields: Vec<&'static str> = line.split(',').map(str::trim).collect();
     let (code, name, third) = match (extra, fields.as_slice()) {
         (Extra::None, &[code, name]) => (code, name, None),
-        (Extra::RequiredIso | Extra::OptionalIso, &[code, name, third]) => {
-            (code, name, Some(third))
-        }
+        (Extra::RequiredIso | Extra::OptionalIso, &[code, name, third]) => (code, name, Some(third)),
         (Extra::OptionalIso, &[code, name]) => (code, name, None),
         _ => return None,
     };
@@ -760,11 +633,7 @@ fn parse_row(line: &'static str, code_len: usize, extra: Extra) -> Option<Row> {
         (_, Some(t)) if !is_iso_alpha3(t) => return None,
         _ => {}
     }
-    Some(Row {
-        code,
-        name,
-        extra: third,
-    })
+    Some(Row { code, name, extra: third })
 }
 
 fn unit_table() -> &'static CodeTable {
@@ -790,12 +659,7 @@ fn trade_mode_table() -> &'static CodeTable {
 /// 3 digits, then present in `table`.
 fn lookup(kind: CodeKind, s: &str, table: &'static CodeTable) -> Result<&'static Row, CodeError> {
     parse_digits(kind, s, 3, "3 digits")?;
-    table.get(s).ok_or_else(|| CodeError::Unknown {
-        kind,
-        value: s.to_owned(),
-        table: table.table,
-        edition: table.edition,
-    })
+    table.get(s).ok_or_else(|| CodeError::Unknown { kind, value: s.to_owned(), table: table.table, edition: table.edition })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -864,11 +728,7 @@ impl CurrencyCode {
 
     /// The customs code of an ISO 4217 currency (as used on post-2018 declarations), if in the table.
     pub fn from_iso(iso: &str) -> Option<CurrencyCode> {
-        currency_table()
-            .rows
-            .iter()
-            .find(|row| row.extra == Some(iso))
-            .map(|row| CurrencyCode { row })
+        currency_table().rows.iter().find(|row| row.extra == Some(iso)).map(|row| CurrencyCode { row })
     }
 
     /// Every currency in the table, in code order.
@@ -914,11 +774,7 @@ impl CountryCode {
     /// The 3-digit customs code of an ISO 3166-1 alpha-3 code (as used on post-2018
     /// declarations), if in the table.
     pub fn from_iso3(iso3: &str) -> Option<CountryCode> {
-        country_table()
-            .rows
-            .iter()
-            .find(|row| row.extra == Some(iso3))
-            .map(|row| CountryCode { row })
+        country_table().rows.iter().find(|row| row.extra == Some(iso3)).map(|row| CountryCode { row })
     }
 
     /// Every country/region in the table, in code order.
@@ -954,12 +810,7 @@ mod tests {
 
     #[test]
     fn embedded_tables_have_expected_rows_and_none_skipped() {
-        for (table, name, rows) in [
-            (UnitCode::table(), "cusUnit", 122),
-            (CurrencyCode::table(), "cusCurr", 22),
-            (CountryCode::table(), "cusCountry", 243),
-            (TradeModeCode::table(), "cusTrade", 38),
-        ] {
+        for (table, name, rows) in [(UnitCode::table(), "cusUnit", 122), (CurrencyCode::table(), "cusCurr", 22), (CountryCode::table(), "cusCountry", 243), (TradeModeCode::table(), "cusTrade", 38)] {
             assert_eq!(table.table(), name);
             assert_eq!(table.len(), rows, "rows of {name}");
             assert_eq!(table.skipped(), 0, "skipped rows of {name}");
@@ -989,10 +840,7 @@ mod tests {
         assert_eq!(t.edition(), "1999");
         assert_eq!(t.len(), 3);
         assert_eq!(t.skipped(), 5);
-        assert_eq!(
-            t.entries().collect::<Vec<_>>(),
-            vec![("001", "甲"), ("004", "乙"), ("005", "丙")]
-        );
+        assert_eq!(t.entries().collect::<Vec<_>>(), vec![("001", "甲"), ("004", "乙"), ("005", "丙")]);
 
         let iso: &'static str = "code,name,iso\n001,甲,ABC\n002,乙,\n003,丙,abc\n004,丁\n";
         let t = parse_table(iso, 3, Extra::RequiredIso, "fallback");
@@ -1043,14 +891,7 @@ mod tests {
     #[test]
     fn uscc_wrong_check_character() {
         let e = err(Uscc::parse("91441900698123458F"));
-        assert_eq!(
-            e,
-            CodeError::UsccCheck {
-                value: "91441900698123458F".into(),
-                expected: 'E',
-                found: 'F'
-            }
-        );
+        assert_eq!(e, CodeError::UsccCheck { value: "91441900698123458F".into(), expected: 'E', found: 'F' });
         assert_eq!(
             e.to_string(),
             "invalid unified social credit code (统一社会信用代码) \"91441900698123458F\": \
@@ -1065,58 +906,21 @@ mod tests {
         let check = uscc_check_char(first17).unwrap();
         let s = format!("{first17}{check}");
         let e = err(Uscc::parse(&s));
-        assert!(
-            matches!(
-                e,
-                CodeError::OrgCodeCheck {
-                    expected: '8',
-                    found: '7',
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
-        assert!(
-            e.to_string()
-                .contains("\"698123457\" should end in check character '8' (GB 11714)"),
-            "{e}"
-        );
+        assert!(matches!(e, CodeError::OrgCodeCheck { expected: '8', found: '7', .. }), "{e:?}");
+        assert!(e.to_string().contains("\"698123457\" should end in check character '8' (GB 11714)"), "{e}");
     }
 
     #[test]
     fn uscc_length_lowercase_and_charset() {
         let e = err(Uscc::parse("91441900698123458"));
         assert!(matches!(e, CodeError::Length { len: 17, .. }));
-        assert!(
-            e.to_string()
-                .contains("must be 18 characters (GB 32100-2015), but has 17 characters"),
-            "{e}"
-        );
-        assert!(matches!(
-            err(Uscc::parse("")),
-            CodeError::Length { len: 0, .. }
-        ));
-        assert!(matches!(
-            err(Uscc::parse("91441900698123458EE")),
-            CodeError::Length { len: 19, .. }
-        ));
-        assert!(matches!(
-            err(Uscc::parse(" 91441900698123458E")),
-            CodeError::Length { .. }
-        ));
+        assert!(e.to_string().contains("must be 18 characters (GB 32100-2015), but has 17 characters"), "{e}");
+        assert!(matches!(err(Uscc::parse("")), CodeError::Length { len: 0, .. }));
+        assert!(matches!(err(Uscc::parse("91441900698123458EE")), CodeError::Length { len: 19, .. }));
+        assert!(matches!(err(Uscc::parse(" 91441900698123458E")), CodeError::Length { .. }));
 
         let e = err(Uscc::parse("91441900698123458e"));
-        assert!(
-            matches!(
-                e,
-                CodeError::Lowercase {
-                    ch: 'e',
-                    position: 18,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, CodeError::Lowercase { ch: 'e', position: 18, .. }), "{e:?}");
         assert!(e.to_string().contains("letters must be uppercase"), "{e}");
 
         for (s, ch, position) in [
@@ -1129,17 +933,7 @@ mod tests {
             ("91441900６98123458E", '６', 9),
         ] {
             let e = err(Uscc::parse(s));
-            assert_eq!(
-                e,
-                CodeError::Character {
-                    kind: CodeKind::Uscc,
-                    value: s.into(),
-                    ch,
-                    position,
-                    rule: USCC_CHARSET_RULE
-                },
-                "{s}"
-            );
+            assert_eq!(e, CodeError::Character { kind: CodeKind::Uscc, value: s.into(), ch, position, rule: USCC_CHARSET_RULE }, "{s}");
             assert!(e.to_string().contains("no I, O, S, V, Z"));
         }
     }
@@ -1149,41 +943,19 @@ mod tests {
         let u: Uscc = serde_json::from_str("\"91441900698123458E\"").unwrap();
         assert_eq!(serde_json::to_string(&u).unwrap(), "\"91441900698123458E\"");
         let e = serde_json::from_str::<Uscc>("\"91441900698123458F\"").unwrap_err();
-        assert!(
-            e.to_string().contains("check character should be 'E'"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("check character should be 'E'"), "{e}");
     }
 
     // --- syntax-only codes ---
 
     #[test]
     fn customs_code() {
-        assert_eq!(
-            CustomsCode::parse("330261A004").unwrap().as_str(),
-            "330261A004"
-        );
-        assert_eq!(
-            CustomsCode::parse("4403960000").unwrap().to_string(),
-            "4403960000"
-        );
-        assert!(matches!(
-            err(CustomsCode::parse("33119629991")),
-            CodeError::Length { len: 11, .. }
-        ));
-        assert!(matches!(
-            err(CustomsCode::parse("330261a004")),
-            CodeError::Lowercase { position: 7, .. }
-        ));
+        assert_eq!(CustomsCode::parse("330261A004").unwrap().as_str(), "330261A004");
+        assert_eq!(CustomsCode::parse("4403960000").unwrap().to_string(), "4403960000");
+        assert!(matches!(err(CustomsCode::parse("33119629991")), CodeError::Length { len: 11, .. }));
+        assert!(matches!(err(CustomsCode::parse("330261a004")), CodeError::Lowercase { position: 7, .. }));
         let e = err(CustomsCode::parse("330261-004"));
-        assert!(matches!(
-            e,
-            CodeError::Character {
-                ch: '-',
-                position: 7,
-                ..
-            }
-        ));
+        assert!(matches!(e, CodeError::Character { ch: '-', position: 7, .. }));
         assert_eq!(
             e.to_string(),
             "invalid customs code (海关编码) \"330261-004\": character '-' at position 7 is not allowed; \
@@ -1194,10 +966,7 @@ mod tests {
     #[test]
     fn hs_code() {
         let h = HsCode::parse("9405310000").unwrap();
-        assert_eq!(
-            (h.chapter(), h.heading(), h.subheading()),
-            ("94", "9405", "940531")
-        );
+        assert_eq!((h.chapter(), h.heading(), h.subheading()), ("94", "9405", "940531"));
         for short in ["94053100", "940531000"] {
             let e = err(HsCode::parse(short));
             assert!(e.to_string().contains("must be 10 digits"), "{e}");
@@ -1207,18 +976,8 @@ mod tests {
             "invalid HS code (商品编码) \"940531000\": must be 10 digits (a 10-digit line of China's \
              national tariff), but has 9 characters"
         );
-        assert!(matches!(
-            err(HsCode::parse("9405.31.00")),
-            CodeError::Character {
-                ch: '.',
-                position: 5,
-                ..
-            }
-        ));
-        assert!(matches!(
-            err(HsCode::parse("94053100000")),
-            CodeError::Length { len: 11, .. }
-        ));
+        assert!(matches!(err(HsCode::parse("9405.31.00")), CodeError::Character { ch: '.', position: 5, .. }));
+        assert!(matches!(err(HsCode::parse("94053100000")), CodeError::Length { len: 11, .. }));
     }
 
     #[test]
@@ -1247,50 +1006,26 @@ mod tests {
         ] {
             assert_eq!(RegionCode::parse(code).unwrap().is_east(), east, "{code}");
         }
-        assert!(matches!(
-            err(RegionCode::parse("4419")),
-            CodeError::Length { len: 4, .. }
-        ));
-        assert!(matches!(
-            err(RegionCode::parse("44190A")),
-            CodeError::Character { ch: 'A', .. }
-        ));
+        assert!(matches!(err(RegionCode::parse("4419")), CodeError::Length { len: 4, .. }));
+        assert!(matches!(err(RegionCode::parse("44190A")), CodeError::Character { ch: 'A', .. }));
     }
 
     #[test]
     fn customs_district() {
         assert_eq!(CustomsDistrict::parse("3111").unwrap().as_str(), "3111");
-        assert!(matches!(
-            err(CustomsDistrict::parse("311")),
-            CodeError::Length { len: 3, .. }
-        ));
-        assert!(matches!(
-            err(CustomsDistrict::parse("31l1")),
-            CodeError::Character { ch: 'l', .. }
-        ));
+        assert!(matches!(err(CustomsDistrict::parse("311")), CodeError::Length { len: 3, .. }));
+        assert!(matches!(err(CustomsDistrict::parse("31l1")), CodeError::Character { ch: 'l', .. }));
     }
 
     #[test]
     fn trade_mode_code() {
         let t = TradeModeCode::parse("0615").unwrap();
         assert_eq!(t.name(), Some("进料对口"));
-        assert_eq!(
-            TradeModeCode::parse("0214").unwrap().name(),
-            Some("来料加工")
-        );
-        assert_eq!(
-            TradeModeCode::parse("0200").unwrap().name(),
-            Some("料件销毁")
-        );
-        assert_eq!(
-            TradeModeCode::parse("0400").unwrap().name(),
-            Some("边角料销毁")
-        );
+        assert_eq!(TradeModeCode::parse("0214").unwrap().name(), Some("来料加工"));
+        assert_eq!(TradeModeCode::parse("0200").unwrap().name(), Some("料件销毁"));
+        assert_eq!(TradeModeCode::parse("0400").unwrap().name(), Some("边角料销毁"));
         assert_eq!(TradeModeCode::parse("9999").unwrap().name(), None);
-        assert!(matches!(
-            err(TradeModeCode::parse("615")),
-            CodeError::Length { len: 3, .. }
-        ));
+        assert!(matches!(err(TradeModeCode::parse("615")), CodeError::Length { len: 3, .. }));
         let e = err(TradeModeCode::parse("06I5"));
         assert_eq!(e.kind(), CodeKind::TradeModeCode);
     }
@@ -1304,22 +1039,10 @@ mod tests {
         assert_eq!(UnitCode::parse("006").unwrap().name(), "套");
         assert_eq!(UnitCode::parse("070").unwrap().name(), "吨");
         let e = err(UnitCode::parse("999"));
-        assert_eq!(
-            e.to_string(),
-            "unknown unit code (计量单位) \"999\": not in the customs unit table cusUnit (2026 edition)"
-        );
-        assert!(matches!(
-            err(UnitCode::parse("35")),
-            CodeError::Length { len: 2, .. }
-        ));
-        assert!(matches!(
-            err(UnitCode::parse("kg")),
-            CodeError::Length { .. }
-        ));
-        assert!(matches!(
-            err(UnitCode::parse("0x5")),
-            CodeError::Character { .. }
-        ));
+        assert_eq!(e.to_string(), "unknown unit code (计量单位) \"999\": not in the customs unit table cusUnit (2026 edition)");
+        assert!(matches!(err(UnitCode::parse("35")), CodeError::Length { len: 2, .. }));
+        assert!(matches!(err(UnitCode::parse("kg")), CodeError::Length { .. }));
+        assert!(matches!(err(UnitCode::parse("0x5")), CodeError::Character { .. }));
     }
 
     #[test]
@@ -1327,20 +1050,11 @@ mod tests {
         let c = CurrencyCode::parse("502").unwrap();
         assert_eq!((c.name(), c.iso()), ("美元", "USD"));
         assert_eq!(CurrencyCode::parse("142").unwrap().iso(), "CNY");
-        assert_eq!(
-            CurrencyCode::from_iso("EUR").map(|c| c.as_str()),
-            Some("300")
-        );
+        assert_eq!(CurrencyCode::from_iso("EUR").map(|c| c.as_str()), Some("300"));
         assert_eq!(CurrencyCode::from_iso("XXX"), None);
         let e = err(CurrencyCode::parse("999"));
-        assert_eq!(
-            e.to_string(),
-            "unknown currency code (币制) \"999\": not in the customs currency table cusCurr (2026 edition)"
-        );
-        assert!(matches!(
-            err(CurrencyCode::parse("USD")),
-            CodeError::Character { .. }
-        ));
+        assert_eq!(e.to_string(), "unknown currency code (币制) \"999\": not in the customs currency table cusCurr (2026 edition)");
+        assert!(matches!(err(CurrencyCode::parse("USD")), CodeError::Character { .. }));
     }
 
     #[test]
@@ -1349,15 +1063,9 @@ mod tests {
         assert_eq!((c.name(), c.iso3()), ("中国", Some("CHN")));
         assert_eq!(CountryCode::parse("502").unwrap().name(), "美国");
         assert_eq!(CountryCode::parse("199").unwrap().iso3(), None);
-        assert_eq!(
-            CountryCode::from_iso3("JPN").map(|c| c.as_str()),
-            Some("116")
-        );
+        assert_eq!(CountryCode::from_iso3("JPN").map(|c| c.as_str()), Some("116"));
         let e = err(CountryCode::parse("000"));
-        assert_eq!(
-            e.to_string(),
-            "unknown country/region code (国别地区) \"000\": not in the customs country/region table cusCountry (2026 edition)"
-        );
+        assert_eq!(e.to_string(), "unknown country/region code (国别地区) \"000\": not in the customs country/region table cusCountry (2026 edition)");
     }
 
     #[test]
@@ -1373,10 +1081,7 @@ mod tests {
         let c: CountryCode = serde_json::from_str("\"142\"").unwrap();
         assert_eq!(c.name(), "中国");
         let e = serde_json::from_str::<UnitCode>("\"999\"").unwrap_err();
-        assert!(
-            e.to_string().contains("not in the customs unit table"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("not in the customs unit table"), "{e}");
         let e = serde_json::from_str::<UnitCode>("35").unwrap_err();
         assert!(e.to_string().contains("expected a string"), "{e}");
     }

@@ -46,9 +46,7 @@ pub fn parse(text: &str) -> Result<Decimal, String> {
         Some((i, f)) => (i, Some(f)),
         None => (body, None),
     };
-    let digits_ok = !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    let digits_ok = !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
     if !digits_ok {
         return Err(format!("\"{text}\" is not a plain decimal number"));
     }

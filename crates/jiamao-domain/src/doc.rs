@@ -285,7 +285,11 @@ fn parse_part<T: serde::de::DeserializeOwned>(text: &str, raw: &str, source: &st
 }
 
 fn syntax_error(source: &str, e: &serde_json::Error) -> DocError {
-    let message = if e.is_eof() { format!("the text ends too early, it is truncated or incomplete ({})", strip_serde_position(&e.to_string())) } else { format!("not valid JSON: {}", strip_serde_position(&e.to_string())) };
+    let message = if e.is_eof() {
+        format!("the text ends too early, it is truncated or incomplete ({})", strip_serde_position(&e.to_string()))
+    } else {
+        format!("not valid JSON: {}", strip_serde_position(&e.to_string()))
+    };
     DocError { source: source.to_owned(), list: None, path: String::new(), line: e.line(), column: e.column(), message }
 }
 
@@ -306,11 +310,8 @@ pub fn parse_stocktake(text: &str, source: &str) -> Result<StocktakeDoc, DocErro
 /// reported without stopping the others.
 pub fn parse_lists(text: &str, source: &str) -> Result<Vec<Result<ListDoc, DocError>>, DocError> {
     let trimmed = text.trim_start();
-    let raws: Vec<&RawValue> = if trimmed.starts_with('[') {
-        serde_json::from_str(text).map_err(|e| syntax_error(source, &e))?
-    } else {
-        vec![serde_json::from_str(text).map_err(|e| syntax_error(source, &e))?]
-    };
+    let raws: Vec<&RawValue> =
+        if trimmed.starts_with('[') { serde_json::from_str(text).map_err(|e| syntax_error(source, &e))? } else { vec![serde_json::from_str(text).map_err(|e| syntax_error(source, &e))?] };
     Ok(raws
         .into_iter()
         .enumerate()

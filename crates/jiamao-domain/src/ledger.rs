@@ -106,6 +106,9 @@ fn overflow(line: u32) -> Rejection {
     reject("overflow", Some(line), "quantities too large to compute exactly (more than 28 significant digits)")
 }
 
+/// Versions given to pending lines by a change: (list_no, line, version).
+pub type Resolved = Vec<(String, u32, String)>;
+
 /// The scratch delta of material `m`, marking it touched (by `line`) the first time.
 fn slot<'a>(scratch: &'a mut [MaterialTotals], touched: &mut Vec<(usize, u32)>, mark: &mut [bool], m: usize, line: u32) -> &'a mut MaterialTotals {
     if let Some(flag) = mark.get_mut(m) {
@@ -384,21 +387,35 @@ impl BookLedger {
             let p = book.product_idx(l.item_seq).ok_or_else(|| reject("unknown_item", Some(l.line), format!("product seq {} is not in book {}", l.item_seq, book.book_no)))?;
             let version = match given {
                 Some(g) => match g.get(k).cloned().flatten() {
-                    Some(name) => Some(book.version_named(p, &name).ok_or_else(|| reject("unknown_version", Some(l.line), format!("单耗 version {name} of product {} is not in the book", l.item_seq)))?),
+                    Some(name) => {
+                        Some(book.version_named(p, &name).ok_or_else(|| reject("unknown_version", Some(l.line), format!("单耗 version {name} of product {} is not in the book", l.item_seq)))?)
+                    }
                     None => None,
                 },
                 None => match &l.consumption_version {
                     Some(name) => {
-                        let v = book.version_named(p, name).ok_or_else(|| reject("unknown_version", Some(l.line), format!("单耗 version {name} of product {} is not in book {}", l.item_seq, book.book_no)))?;
+                        let v = book
+                            .version_named(p, name)
+                            .ok_or_else(|| reject("unknown_version", Some(l.line), format!("单耗 version {name} of product {} is not in book {}", l.item_seq, book.book_no)))?;
                         if v.valid_from > list.declared_on {
-                            return Err(reject("version_not_valid", Some(l.line), format!("单耗 version {name} of product {} is valid only from {}, after the list's date {}", l.item_seq, v.valid_from, list.declared_on)));
+                            return Err(reject(
+                                "version_not_valid",
+                                Some(l.line),
+                                format!("单耗 version {name} of product {} is valid only from {}, after the list's date {}", l.item_seq, v.valid_from, list.declared_on),
+                            ));
                         }
                         Some(v)
                     }
                     None => match book.version_on(p, list.declared_on) {
                         Some(v) => Some(v),
                         None if book.consumption_stage == ConsumptionStage::BeforeReport => None,
-                        None => return Err(reject("no_valid_version", Some(l.line), format!("product {} has no 单耗 version valid on {}; declare one before export (单耗申报环节 出口前)", l.item_seq, list.declared_on))),
+                        None => {
+                            return Err(reject(
+                                "no_valid_version",
+                                Some(l.line),
+                                format!("product {} has no 单耗 version valid on {}; declare one before export (单耗申报环节 出口前)", l.item_seq, list.declared_on),
+                            ))
+                        }
                     },
                 },
             };
@@ -408,7 +425,16 @@ impl BookLedger {
                 let so_far = returns.iter().filter(|(x, _)| *x == p).map(|(_, q)| *q).sum::<Decimal>();
                 let shipped = t.exported + t.carried_out + t.reexported;
                 if t.returned + so_far + l.qty > shipped {
-                    return Err(reject("return_exceeds_shipped", Some(l.line), format!("product {} would have {} returned but only {} shipped out (exported, carried over or re-shipped)", l.item_seq, crate::decimal::plain(t.returned + so_far + l.qty), crate::decimal::plain(shipped))));
+                    return Err(reject(
+                        "return_exceeds_shipped",
+                        Some(l.line),
+                        format!(
+                            "product {} would have {} returned but only {} shipped out (exported, carried over or re-shipped)",
+                            l.item_seq,
+                            crate::decimal::plain(t.returned + so_far + l.qty),
+                            crate::decimal::plain(shipped)
+                        ),
+                    ));
                 }
                 returns.push((p, l.qty));
             }
@@ -446,19 +472,47 @@ impl BookLedger {
             let after = cur.checked_add(d).ok_or_else(|| overflow(line))?;
             if let Some(limit) = item.authorized_qty {
                 if after.authorized_inflow() > limit && d.authorized_inflow() > Decimal::ZERO {
-                    return Err(reject("authorized_exceeded", Some(line), format!("material {} would reach {} in imports and carry-ins, above its authorised quantity (备案数量) {}", item.seq, crate::decimal::plain(after.authorized_inflow()), crate::decimal::plain(limit))));
+                    return Err(reject(
+                        "authorized_exceeded",
+                        Some(line),
+                        format!(
+                            "material {} would reach {} in imports and carry-ins, above its authorised quantity (备案数量) {}",
+                            item.seq,
+                            crate::decimal::plain(after.authorized_inflow()),
+                            crate::decimal::plain(limit)
+                        ),
+                    ));
                 }
             }
             if disposal {
                 let accrued = self.accrued(m, true);
                 if after.leftover_disposed > accrued {
-                    return Err(reject("leftover_exceeded", Some(line), format!("material {}: leftovers disposed would reach {}, above the {} accrued within the tangible process loss (边角料)", item.seq, crate::decimal::report_qty(after.leftover_disposed), crate::decimal::report_qty(accrued))));
+                    return Err(reject(
+                        "leftover_exceeded",
+                        Some(line),
+                        format!(
+                            "material {}: leftovers disposed would reach {}, above the {} accrued within the tangible process loss (边角料)",
+                            item.seq,
+                            crate::decimal::report_qty(after.leftover_disposed),
+                            crate::decimal::report_qty(accrued)
+                        ),
+                    ));
                 }
             }
             if self.book.quantity_control {
                 let bal = after.should_remain();
                 if bal < Decimal::ZERO {
-                    return Err(reject("balance_negative", Some(line), format!("material {} ({}) would fall to {} (数量控制: no balance below zero); {} remain", item.seq, item.name, crate::decimal::report_qty(bal), crate::decimal::report_qty(cur.should_remain()))));
+                    return Err(reject(
+                        "balance_negative",
+                        Some(line),
+                        format!(
+                            "material {} ({}) would fall to {} (数量控制: no balance below zero); {} remain",
+                            item.seq,
+                            item.name,
+                            crate::decimal::report_qty(bal),
+                            crate::decimal::report_qty(cur.should_remain())
+                        ),
+                    ));
                 }
             }
         }
@@ -539,7 +593,7 @@ impl BookLedger {
     /// by replaying `history` (every posted list of the book with its versions, in posting order).
     /// Pending product lines whose version is now declared take that version. Returns the new
     /// ledger and the versions resolved for pending lines (list_no, line, version).
-    pub fn rebook<'a>(&self, new_book: Book, history: impl IntoIterator<Item = (&'a ListDoc, &'a [Option<String>])>) -> Result<(BookLedger, Vec<(String, u32, String)>), BookError> {
+    pub fn rebook<'a>(&self, new_book: Book, history: impl IntoIterator<Item = (&'a ListDoc, &'a [Option<String>])>) -> Result<(BookLedger, Resolved), BookError> {
         new_book.check_change(&self.book, &self.used_versions)?;
         let mut next = BookLedger::new(new_book);
         let mut resolved = Vec::new();
@@ -563,11 +617,19 @@ impl BookLedger {
         if next.book.quantity_control {
             for (t, item) in next.materials.iter().zip(&next.book.materials) {
                 if t.should_remain() < Decimal::ZERO {
-                    return Err(BookError { at: format!("materials (seq {})", item.seq), rule: "balance_negative", message: format!("after this change material {} would stand at {} (数量控制)", item.seq, crate::decimal::report_qty(t.should_remain())) });
+                    return Err(BookError {
+                        at: format!("materials (seq {})", item.seq),
+                        rule: "balance_negative",
+                        message: format!("after this change material {} would stand at {} (数量控制)", item.seq, crate::decimal::report_qty(t.should_remain())),
+                    });
                 }
                 if let Some(limit) = item.authorized_qty {
                     if t.authorized_inflow() > limit {
-                        return Err(BookError { at: format!("materials (seq {})", item.seq), rule: "authorized_exceeded", message: format!("authorised quantity {} is below the {} already imported or carried in", crate::decimal::plain(limit), crate::decimal::plain(t.authorized_inflow())) });
+                        return Err(BookError {
+                            at: format!("materials (seq {})", item.seq),
+                            rule: "authorized_exceeded",
+                            message: format!("authorised quantity {} is below the {} already imported or carried in", crate::decimal::plain(limit), crate::decimal::plain(t.authorized_inflow())),
+                        });
                     }
                 }
             }

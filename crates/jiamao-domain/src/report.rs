@@ -121,7 +121,9 @@ pub fn actual_remain(ledger: &BookLedger, st: &StocktakeDoc) -> Result<Vec<Decim
             return Err(serr(at, "quantity_negative", "a counted quantity must not be negative"));
         }
         let p = book.product_idx(c.seq).ok_or_else(|| serr(&at, "unknown_item", format!("product seq {} is not in book {}", c.seq, book.book_no)))?;
-        let v = book.version_on(p, st.taken_on).ok_or_else(|| serr(&at, "no_valid_version", format!("product {} has no 单耗 version valid on {}, so it cannot be counted as materials", c.seq, st.taken_on)))?;
+        let v = book
+            .version_on(p, st.taken_on)
+            .ok_or_else(|| serr(&at, "no_valid_version", format!("product {} has no 单耗 version valid on {}, so it cannot be counted as materials", c.seq, st.taken_on)))?;
         for b in &v.lines {
             let x = c.qty.checked_mul(b.uc_share).ok_or_else(|| serr(&at, "overflow", "too large"))?;
             if let Some(a) = actual.get_mut(b.material_idx) {
@@ -166,13 +168,7 @@ fn material_report(seq: u32, t: &MaterialTotals, actual: Option<Decimal>) -> Mat
 pub fn reconcile(ledger: &BookLedger, stocktake: Option<&StocktakeDoc>) -> Result<ReconcileReport, BookError> {
     let book = ledger.book();
     let actual = stocktake.map(|st| actual_remain(ledger, st)).transpose()?;
-    let materials = book
-        .materials
-        .iter()
-        .zip(ledger.material_totals())
-        .enumerate()
-        .map(|(k, (i, t))| material_report(i.seq, &t, actual.as_ref().and_then(|a| a.get(k).copied())))
-        .collect();
+    let materials = book.materials.iter().zip(ledger.material_totals()).enumerate().map(|(k, (i, t))| material_report(i.seq, &t, actual.as_ref().and_then(|a| a.get(k).copied()))).collect();
     let products = book
         .products
         .iter()

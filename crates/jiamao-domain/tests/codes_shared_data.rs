@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Checks the code types and the project's code tables against the real data laid out beside
 //! the repository in `../shared` (read-only; never copied into the repository):
 //!
@@ -17,9 +18,7 @@ use std::path::{Path, PathBuf};
 use jiamao_domain::codes::*;
 
 fn shared_dir(sub: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(sub);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(sub);
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -151,23 +150,13 @@ fn classify(field: &str) -> Option<Field> {
         Field::CurrencyIso
     } else if f.ends_with("natcd") {
         Field::Country
-    } else if matches!(
-        f.as_str(),
-        "origincountry" | "destinationcountry" | "tradeareacode"
-    ) {
+    } else if matches!(f.as_str(), "origincountry" | "destinationcountry" | "tradeareacode") {
         Field::CountryIso
     } else if f.ends_with("sccd") || f == "inputcreditcode" {
         Field::Uscc
-    } else if f.ends_with("etpsno")
-        || matches!(
-            f.as_str(),
-            "inputcode" | "agentcode" | "copcode" | "tradecode"
-        )
-    {
+    } else if f.ends_with("etpsno") || matches!(f.as_str(), "inputcode" | "agentcode" | "copcode" | "tradecode") {
         Field::CustomsCode
-    } else if f.ends_with("cuscd")
-        || matches!(f.as_str(), "impexpportcd" | "custommaster" | "ieport")
-    {
+    } else if f.ends_with("cuscd") || matches!(f.as_str(), "impexpportcd" | "custommaster" | "ieport") {
         Field::CustomsDistrict
     } else if f == "gdecd" {
         Field::Hs
@@ -188,16 +177,8 @@ fn check(kind: Field, value: &str) -> Result<(), String> {
         Field::CustomsDistrict => CustomsDistrict::parse(value).map(drop),
         Field::Hs => HsCode::parse(value).map(drop),
         Field::TradeMode => TradeModeCode::parse(value).map(drop),
-        Field::CurrencyIso => {
-            return CurrencyCode::from_iso(value).map(drop).ok_or_else(|| {
-                format!("ISO currency {value:?} has no customs currency code in the table")
-            })
-        }
-        Field::CountryIso => {
-            return CountryCode::from_iso3(value).map(drop).ok_or_else(|| {
-                format!("ISO country {value:?} has no customs country code in the table")
-            })
-        }
+        Field::CurrencyIso => return CurrencyCode::from_iso(value).map(drop).ok_or_else(|| format!("ISO currency {value:?} has no customs currency code in the table")),
+        Field::CountryIso => return CountryCode::from_iso3(value).map(drop).ok_or_else(|| format!("ISO country {value:?} has no customs country code in the table")),
     };
     r.map_err(|e| e.to_string())
 }
@@ -218,16 +199,8 @@ fn codes_in_real_messages_parse() {
         return;
     }
     let mut files = Vec::new();
-    files_under(
-        &dir,
-        &|n| n.ends_with(".xml") || n.ends_with(".json"),
-        &mut files,
-    );
-    assert!(
-        !files.is_empty(),
-        "no message files under {}",
-        dir.display()
-    );
+    files_under(&dir, &|n| n.ends_with(".xml") || n.ends_with(".json"), &mut files);
+    assert!(!files.is_empty(), "no message files under {}", dir.display());
 
     let mut counts: BTreeMap<Field, usize> = BTreeMap::new();
     let mut failures = Vec::new();
@@ -256,25 +229,9 @@ fn codes_in_real_messages_parse() {
     for t in &tolerated {
         println!("tolerated sample defect: {t}");
     }
-    assert!(
-        failures.is_empty(),
-        "codes that do not parse:\n{}",
-        failures.join("\n")
-    );
-    for kind in [
-        Field::Unit,
-        Field::Currency,
-        Field::Country,
-        Field::Uscc,
-        Field::CustomsCode,
-        Field::CustomsDistrict,
-        Field::Hs,
-        Field::TradeMode,
-    ] {
-        assert!(
-            counts.get(&kind).copied().unwrap_or(0) > 0,
-            "no {kind:?} values found: scanner broken?"
-        );
+    assert!(failures.is_empty(), "codes that do not parse:\n{}", failures.join("\n"));
+    for kind in [Field::Unit, Field::Currency, Field::Country, Field::Uscc, Field::CustomsCode, Field::CustomsDistrict, Field::Hs, Field::TradeMode] {
+        assert!(counts.get(&kind).copied().unwrap_or(0) > 0, "no {kind:?} values found: scanner broken?");
     }
 }
 
@@ -289,16 +246,8 @@ fn every_trading_partner_code_is_a_country_code() {
         return;
     }
     let mut files = Vec::new();
-    files_under(
-        &dir,
-        &|n| n.starts_with("zh-TradingPartner") && n.ends_with(".csv"),
-        &mut files,
-    );
-    assert!(
-        !files.is_empty(),
-        "no zh-TradingPartner*.csv under {}",
-        dir.display()
-    );
+    files_under(&dir, &|n| n.starts_with("zh-TradingPartner") && n.ends_with(".csv"), &mut files);
+    assert!(!files.is_empty(), "no zh-TradingPartner*.csv under {}", dir.display());
     for path in &files {
         // GBK-encoded in part: only the ASCII code column is read, byte-wise.
         let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -306,11 +255,7 @@ fn every_trading_partner_code_is_a_country_code() {
         let mut failures = Vec::new();
         for line in bytes.split(|&b| b == b'\n') {
             let first = line.split(|&b| b == b',').next().unwrap_or(&[]);
-            let first: Vec<u8> = first
-                .iter()
-                .copied()
-                .filter(|&b| b != b'"' && !b.is_ascii_whitespace())
-                .collect();
+            let first: Vec<u8> = first.iter().copied().filter(|&b| b != b'"' && !b.is_ascii_whitespace()).collect();
             if first.len() != 3 || !first.iter().all(u8::is_ascii_digit) {
                 continue;
             }
@@ -322,27 +267,13 @@ fn every_trading_partner_code_is_a_country_code() {
         }
         println!("{}: {codes} codes", path.display());
         assert!(codes >= 200, "{}: only {codes} codes found", path.display());
-        assert!(
-            failures.is_empty(),
-            "{}:\n{}",
-            path.display(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{}:\n{}", path.display(), failures.join("\n"));
     }
 }
 
 /// Cells of the markdown table rows in `text` (lines starting with `|`).
 fn table_cells(text: &str) -> Vec<Vec<String>> {
-    text.lines()
-        .filter(|l| l.trim_start().starts_with('|'))
-        .map(|l| {
-            l.trim()
-                .trim_matches('|')
-                .split('|')
-                .map(|c| c.trim().to_owned())
-                .collect()
-        })
-        .collect()
+    text.lines().filter(|l| l.trim_start().starts_with('|')).map(|l| l.trim().trim_matches('|').split('|').map(|c| c.trim().to_owned()).collect()).collect()
 }
 
 fn is_digits(s: &str, n: usize) -> bool {
@@ -376,8 +307,7 @@ fn codes_md_units_and_currencies_match_the_tables() {
         for pair in row.chunks(2) {
             if let [code, name] = pair {
                 if is_digits(code, 3) {
-                    let unit =
-                        UnitCode::parse(code).unwrap_or_else(|e| panic!("CODES.md unit: {e}"));
+                    let unit = UnitCode::parse(code).unwrap_or_else(|e| panic!("CODES.md unit: {e}"));
                     assert_eq!(unit.name(), name, "name of unit {code}");
                     units += 1;
                 }
@@ -391,8 +321,7 @@ fn codes_md_units_and_currencies_match_the_tables() {
         for pair in row.chunks(2) {
             if let [code, label] = pair {
                 if is_digits(code, 3) {
-                    let cur = CurrencyCode::parse(code)
-                        .unwrap_or_else(|e| panic!("CODES.md currency: {e}"));
+                    let cur = CurrencyCode::parse(code).unwrap_or_else(|e| panic!("CODES.md currency: {e}"));
                     let (name, iso) = label.rsplit_once(' ').unwrap_or((label, ""));
                     assert_eq!((cur.name(), cur.iso()), (name, iso), "currency {code}");
                     currencies += 1;
@@ -400,10 +329,7 @@ fn codes_md_units_and_currencies_match_the_tables() {
             }
         }
     }
-    assert!(
-        currencies >= 12,
-        "only {currencies} currencies read from CODES.md"
-    );
+    assert!(currencies >= 12, "only {currencies} currencies read from CODES.md");
 }
 
 #[test]
@@ -429,17 +355,8 @@ fn rules_md_trade_mode_names_match_the_table() {
             modes += 1;
         }
     }
-    assert!(
-        modes >= 30,
-        "only {modes} trade modes read from RULES.md §15"
-    );
+    assert!(modes >= 30, "only {modes} trade modes read from RULES.md §15");
     for code in ["5000", "5100", "5200", "5300"] {
-        assert!(
-            TradeModeCode::parse(code)
-                .ok()
-                .and_then(|m| m.name())
-                .is_some(),
-            "{code}"
-        );
+        assert!(TradeModeCode::parse(code).ok().and_then(|m| m.name()).is_some(), "{code}");
     }
 }

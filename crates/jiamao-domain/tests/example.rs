@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The complete example of ../shared/interchange/examples, through the pure ledger.
 
 use jiamao_domain::book::Book;

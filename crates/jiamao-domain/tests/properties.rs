@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Property tests of the ledger's invariants (ARCHITECTURE.md): order independence, atomic
 //! rejection, idempotent re-posting, replay equals posting, no negative balance under 数量控制.
 

@@ -66,7 +66,11 @@ fn body_text(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
         ApiError::new(r.status(), rule, r.body_text())
     })?;
     String::from_utf8(bytes.to_vec()).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, doc::DocError::RULE, format!("{BODY_SOURCE}: the text is not UTF-8 (invalid byte at offset {}); documents are UTF-8 JSON", e.utf8_error().valid_up_to()))
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            doc::DocError::RULE,
+            format!("{BODY_SOURCE}: the text is not UTF-8 (invalid byte at offset {}); documents are UTF-8 JSON", e.utf8_error().valid_up_to()),
+        )
     })
 }
 

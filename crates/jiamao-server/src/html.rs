@@ -101,13 +101,8 @@ pub(crate) fn index(books: &[BookRow]) -> String {
         body.push_str(&th("版本", "Revision", true));
         body.push_str("</tr></thead>\n<tbody>\n");
         for b in books {
-            let _ = writeln!(
-                body,
-                "<tr><td><a href=\"/books/{href}\">{no}</a></td>{rev}</tr>",
-                href = escape(&path_segment(&b.book_no)),
-                no = escape(&b.book_no),
-                rev = td_num(&b.revision.to_string()),
-            );
+            let _ =
+                writeln!(body, "<tr><td><a href=\"/books/{href}\">{no}</a></td>{rev}</tr>", href = escape(&path_segment(&b.book_no)), no = escape(&b.book_no), rev = td_num(&b.revision.to_string()),);
         }
         body.push_str("</tbody>\n</table>\n");
     }
@@ -175,7 +170,15 @@ pub(crate) fn book(v: &BookView) -> String {
     }
     body.push_str("</dl>\n");
 
-    let _ = write!(body, "<h2>料件余额 <span class=\"en\">Material balances</span></h2>\n<table>\n<thead><tr>{}{}{}{}{}</tr></thead>\n<tbody>\n", th("料件序号", "Material seq", true), th("料号", "Part no.", false), th("名称", "Name", false), th("单位", "Unit", false), th("余额", "Balance", true));
+    let _ = write!(
+        body,
+        "<h2>料件余额 <span class=\"en\">Material balances</span></h2>\n<table>\n<thead><tr>{}{}{}{}{}</tr></thead>\n<tbody>\n",
+        th("料件序号", "Material seq", true),
+        th("料号", "Part no.", false),
+        th("名称", "Name", false),
+        th("单位", "Unit", false),
+        th("余额", "Balance", true)
+    );
     for m in &v.balance.materials {
         let part_no = v.materials.iter().find(|i| i.seq == m.seq).map_or("", |i| i.part_no.as_str());
         let _ = writeln!(body, "<tr>{}{}{}{}{}</tr>", td_num(&m.seq.to_string()), td(part_no), td(item_name(&v.materials, m.seq)), td(item_unit(&v.materials, m.seq)), td_num(&m.balance));
@@ -208,7 +211,22 @@ pub(crate) fn book(v: &BookView) -> String {
         body.push_str("<tr>");
         body.push_str(&td_num(&m.seq.to_string()));
         body.push_str(&td(item_name(&v.materials, m.seq)));
-        for figure in [&m.opening, &m.imported, &m.carried_in, &m.surplus_in, &m.replaced_in, &m.consumed, &m.domestic_sold, &m.re_exported, &m.replaced_out, &m.surplus_out, &m.destroyed, &m.leftover_accrued, &m.leftover_disposed, &m.should_remain] {
+        for figure in [
+            &m.opening,
+            &m.imported,
+            &m.carried_in,
+            &m.surplus_in,
+            &m.replaced_in,
+            &m.consumed,
+            &m.domestic_sold,
+            &m.re_exported,
+            &m.replaced_out,
+            &m.surplus_out,
+            &m.destroyed,
+            &m.leftover_accrued,
+            &m.leftover_disposed,
+            &m.should_remain,
+        ] {
             body.push_str(&td_num(figure));
         }
         body.push_str("</tr>\n");

@@ -25,6 +25,7 @@ use jiamao_store::Store;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+pub use api::REJECTED_HEADER;
 pub use error::ApiError;
 
 /// The engine as the server shares it between requests.

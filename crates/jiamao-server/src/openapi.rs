@@ -59,109 +59,121 @@ pub(crate) fn document() -> Value {
 
 fn paths() -> Value {
     json!({
-            "/healthz": {
-                "get": {
-                    "operationId": "health",
-                    "summary": "Liveness check.",
-                    "responses": { "200": { "description": "The server is up.", "content": { "text/plain": { "schema": { "type": "string", "const": "ok" } } } } }
+        "/healthz": {
+            "get": {
+                "operationId": "health",
+                "summary": "Liveness check.",
+                "responses": { "200": { "description": "The server is up.", "content": { "text/plain": { "schema": { "type": "string", "const": "ok" } } } } }
+            }
+        },
+        "/api/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This description.",
+                "responses": { "200": ok("The OpenAPI 3.1 document.", json!({ "type": "object" })) }
+            }
+        },
+        "/api/v1/books": {
+            "get": {
+                "operationId": "listBooks",
+                "summary": "Every book's latest revision, by book number.",
+                "responses": {
+                    "200": ok("The books.", json!({ "type": "array", "items": { "$ref": "#/components/schemas/BookSummary" } })),
+                    "500": error_response("A fault of the server.")
                 }
             },
-            "/api/openapi.json": {
-                "get": {
-                    "operationId": "openapi",
-                    "summary": "This description.",
-                    "responses": { "200": ok("The OpenAPI 3.1 document.", json!({ "type": "object" })) }
-                }
-            },
-            "/api/v1/books": {
-                "get": {
-                    "operationId": "listBooks",
-                    "summary": "Every book's latest revision, by book number.",
-                    "responses": {
-                        "200": ok("The books.", json!({ "type": "array", "items": { "$ref": "#/components/schemas/BookSummary" } })),
-                        "500": error_response("A fault of the server.")
-                    }
-                },
-                "post": {
-                    "operationId": "importBook",
-                    "summary": "File a book (账册/手册), or a change (变更) to one with the same book_no.",
-                    "requestBody": body("A book document.", "#/components/schemas/BookDocument"),
-                    "responses": {
-                        "200": ok("The book was filed, changed, or was already identical.", json!({ "$ref": "#/components/schemas/BookImported" })),
-                        "413": error_response("The body is larger than the server accepts (16 MiB)."),
-                        "422": error_response("The document was rejected: rule document_format when it could not be read, otherwise the book rule it broke."),
-                        "500": error_response("A fault of the server.")
-                    }
-                }
-            },
-            "/api/v1/lists": {
-                "post": {
-                    "operationId": "postLists",
-                    "summary": "Post lists (保税核注清单) in order; each posts atomically and on its own.",
-                    "description": "Answers 200 with one outcome per list, exactly as `jiamao list post --json` prints them, even when some lists were rejected (the others stay posted). A body that is not valid JSON as a whole posts nothing and is answered 422.",
-                    "requestBody": body("One list object or an array of them.", "#/components/schemas/ListFile"),
-                    "responses": {
-                        "200": {
-                            "description": "What became of each list, in request order.",
-                            "headers": {
-                                "X-Jiamao-Rejected": { "description": "How many of the lists were rejected (0 when none).", "schema": { "type": "integer", "minimum": 0 } }
-                            },
-                            "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/ListOutcome" } } } }
-                        },
-                        "413": error_response("The body is larger than the server accepts (16 MiB)."),
-                        "422": error_response("The body is not valid JSON as a whole (rule document_format); nothing was posted."),
-                        "500": error_response("A fault of the server; nothing of the request was posted.")
-                    }
-                }
-            },
-            "/api/v1/books/{book_no}/balance": {
-                "get": {
-                    "operationId": "balance",
-                    "summary": "Material balances, counting lists declared on or before as_of (default: all).",
-                    "parameters": [book_no_path(), date_query("as_of", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
-                    "responses": {
-                        "200": ok("The balances.", json!({ "$ref": "#/components/schemas/BalanceReport" })),
-                        "400": error_response("A query parameter is not a date (rule bad_query, field names it)."),
-                        "404": error_response("The book is not known (rule unknown_book)."),
-                        "500": error_response("A fault of the server.")
-                    }
-                }
-            },
-            "/api/v1/books/{book_no}/reconcile": {
-                "get": {
-                    "operationId": "reconcile",
-                    "summary": "The reconciliation report (报核), counting lists declared on or before to (default: all).",
-                    "parameters": [book_no_path(), date_query("to", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
-                    "responses": {
-                        "200": ok("The report, without actual_remain, difference and difference_amount.", json!({ "$ref": "#/components/schemas/ReconcileReport" })),
-                        "400": error_response("A query parameter is not a date (rule bad_query, field names it)."),
-                        "404": error_response("The book is not known (rule unknown_book)."),
-                        "500": error_response("A fault of the server.")
-                    }
-                },
-                "post": {
-                    "operationId": "reconcileWithStocktake",
-                    "summary": "The reconciliation report (报核) against a stocktake (盘点).",
-                    "parameters": [book_no_path(), date_query("to", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
-                    "requestBody": body("A stocktake document for this book.", "#/components/schemas/StocktakeDocument"),
-                    "responses": {
-                        "200": ok("The report with actual_remain, difference and difference_amount.", json!({ "$ref": "#/components/schemas/ReconcileReport" })),
-                        "400": error_response("A query parameter is not a date (rule bad_query, field names it)."),
-                        "404": error_response("The book is not known (rule unknown_book)."),
-                        "413": error_response("The body is larger than the server accepts (16 MiB)."),
-                        "422": error_response("The stocktake was rejected: document_format, or the rule it broke (unknown_item, stocktake_duplicate, no_valid_version, …)."),
-                        "500": error_response("A fault of the server.")
-                    }
+            "post": {
+                "operationId": "importBook",
+                "summary": "File a book (账册/手册), or a change (变更) to one with the same book_no.",
+                "requestBody": body("A book document.", "#/components/schemas/BookDocument"),
+                "responses": {
+                    "200": ok("The book was filed, changed, or was already identical.", json!({ "$ref": "#/components/schemas/BookImported" })),
+                    "413": error_response("The body is larger than the server accepts (16 MiB)."),
+                    "422": error_response("The document was rejected: rule document_format when it could not be read, otherwise the book rule it broke."),
+                    "500": error_response("A fault of the server.")
                 }
             }
-        })
+        },
+        "/api/v1/lists": {
+            "post": {
+                "operationId": "postLists",
+                "summary": "Post lists (保税核注清单) in order; each posts atomically and on its own.",
+                "description": "Answers 200 with one outcome per list, exactly as `jiamao list post --json` prints them, even when some lists were rejected (the others stay posted). A body that is not valid JSON as a whole posts nothing and is answered 422.",
+                "requestBody": body("One list object or an array of them.", "#/components/schemas/ListFile"),
+                "responses": {
+                    "200": {
+                        "description": "What became of each list, in request order.",
+                        "headers": {
+                            "X-Jiamao-Rejected": { "description": "How many of the lists were rejected (0 when none).", "schema": { "type": "integer", "minimum": 0 } }
+                        },
+                        "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/ListOutcome" } } } }
+                    },
+                    "413": error_response("The body is larger than the server accepts (16 MiB)."),
+                    "422": error_response("The body is not valid JSON as a whole (rule document_format); nothing was posted."),
+                    "500": error_response("A fault of the server; nothing of the request was posted.")
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/balance": {
+            "get": {
+                "operationId": "balance",
+                "summary": "Material balances, counting lists declared on or before as_of (default: all).",
+                "parameters": [book_no_path(), date_query("as_of", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
+                "responses": {
+                    "200": ok("The balances.", json!({ "$ref": "#/components/schemas/BalanceReport" })),
+                    "400": error_response("A query parameter is not a date (rule bad_query, field names it)."),
+                    "404": error_response("The book is not known (rule unknown_book)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/reconcile": {
+            "get": {
+                "operationId": "reconcile",
+                "summary": "The reconciliation report (报核), counting lists declared on or before to (default: all).",
+                "parameters": [book_no_path(), date_query("to", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
+                "responses": {
+                    "200": ok("The report, without actual_remain, difference and difference_amount.", json!({ "$ref": "#/components/schemas/ReconcileReport" })),
+                    "400": error_response("A query parameter is not a date (rule bad_query, field names it)."),
+                    "404": error_response("The book is not known (rule unknown_book)."),
+                    "500": error_response("A fault of the server.")
+                }
+            },
+            "post": {
+                "operationId": "reconcileWithStocktake",
+                "summary": "The reconciliation report (报核) against a stocktake (盘点).",
+                "parameters": [book_no_path(), date_query("to", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
+                "requestBody": body("A stocktake document for this book.", "#/components/schemas/StocktakeDocument"),
+                "responses": {
+                    "200": ok("The report with actual_remain, difference and difference_amount.", json!({ "$ref": "#/components/schemas/ReconcileReport" })),
+                    "400": error_response("A query parameter is not a date (rule bad_query, field names it)."),
+                    "404": error_response("The book is not known (rule unknown_book)."),
+                    "413": error_response("The body is larger than the server accepts (16 MiB)."),
+                    "422": error_response("The stocktake was rejected: document_format, or the rule it broke (unknown_item, stocktake_duplicate, no_valid_version, …)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        }
+    })
 }
 
 fn schemas() -> Value {
     let qty = json!({ "$ref": "#/components/schemas/Quantity" });
     let material_report_fields = [
-        "opening", "imported", "carried_in", "surplus_in", "replaced_in", "consumed", "domestic_sold", "re_exported", "replaced_out", "surplus_out", "destroyed",
-        "leftover_accrued", "leftover_disposed", "should_remain",
+        "opening",
+        "imported",
+        "carried_in",
+        "surplus_in",
+        "replaced_in",
+        "consumed",
+        "domestic_sold",
+        "re_exported",
+        "replaced_out",
+        "surplus_out",
+        "destroyed",
+        "leftover_accrued",
+        "leftover_disposed",
+        "should_remain",
     ];
     let mut material_props = serde_json::Map::new();
     material_props.insert("seq".into(), json!({ "type": "integer", "description": "备案序号 of the material." }));
@@ -169,7 +181,8 @@ fn schemas() -> Value {
         material_props.insert(f.into(), qty.clone());
     }
     material_props.insert("actual_remain".into(), json!({ "$ref": "#/components/schemas/Quantity", "description": "实际剩余: only with a stocktake." }));
-    material_props.insert("difference".into(), json!({ "$ref": "#/components/schemas/Quantity", "description": "差异 = should_remain − actual_remain (positive: shortage 短少); only with a stocktake." }));
+    material_props
+        .insert("difference".into(), json!({ "$ref": "#/components/schemas/Quantity", "description": "差异 = should_remain − actual_remain (positive: shortage 短少); only with a stocktake." }));
     material_props.insert(
         "difference_amount".into(),
         json!({ "$ref": "#/components/schemas/Amount", "description": "The difference valued at the weighted average price of priced inflows, in the item's currency; only with a stocktake, absent when the item has no priced inflow." }),
@@ -219,177 +232,177 @@ fn schemas() -> Value {
     };
 
     json!({
-                "Date": { "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "YYYY-MM-DD." },
-                "Quantity": { "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "An exact quantity rounded once to 5 places, half away from zero, plain notation without trailing zeros." },
-                "Amount": { "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "An amount rounded once to 0.01, half away from zero, plain notation without trailing zeros." },
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["rule", "message"],
-                            "properties": {
-                                "rule": { "type": "string", "description": "Machine-readable rule: document_format, unknown_book, bad_query, bad_path, body_too_large, internal, or the book or stocktake rule broken." },
-                                "message": { "type": "string", "description": "What was wrong and where, for people." },
-                                "field": { "type": "string", "description": "The query parameter, or the field inside the document, to blame." }
-                            }
-                        }
-                    }
-                },
-                "BookSummary": {
-                    "type": "object",
-                    "required": ["book_no", "revision"],
-                    "properties": { "book_no": { "type": "string" }, "revision": { "type": "integer", "minimum": 1 } }
-                },
-                "BookImported": {
-                    "type": "object",
-                    "required": ["book_no", "revision", "status", "resolved_lines"],
-                    "properties": {
-                        "book_no": { "type": "string" },
-                        "revision": { "type": "integer", "minimum": 1 },
-                        "status": { "type": "string", "enum": ["filed", "changed", "unchanged"], "description": "filed: a new book; changed: a change (变更); unchanged: identical to the latest revision." },
-                        "resolved_lines": { "type": "integer", "minimum": 0, "description": "Pending product lines that the change gave a 单耗 version." }
-                    }
-                },
-                "ListOutcome": {
-                    "type": "object",
-                    "required": ["list_no", "status"],
-                    "properties": {
-                        "list_no": { "type": "string", "description": "Empty when the list could not be read far enough to find it." },
-                        "status": { "type": "string", "enum": ["posted", "duplicate", "rejected"] },
-                        "error": { "$ref": "#/components/schemas/ListError" }
-                    }
-                },
-                "ListError": {
+        "Date": { "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "YYYY-MM-DD." },
+        "Quantity": { "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "An exact quantity rounded once to 5 places, half away from zero, plain notation without trailing zeros." },
+        "Amount": { "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "An amount rounded once to 0.01, half away from zero, plain notation without trailing zeros." },
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
                     "type": "object",
                     "required": ["rule", "message"],
-                    "properties": { "rule": { "type": "string" }, "line": { "type": "integer" }, "message": { "type": "string" } }
-                },
-                "BalanceReport": {
-                    "type": "object",
-                    "required": ["book_no", "as_of", "materials"],
                     "properties": {
-                        "book_no": { "type": "string" },
-                        "as_of": { "oneOf": [{ "$ref": "#/components/schemas/Date" }, { "type": "null" }] },
-                        "materials": {
-                            "type": "array",
-                            "items": { "type": "object", "required": ["seq", "balance"], "properties": { "seq": { "type": "integer" }, "balance": { "$ref": "#/components/schemas/Quantity" } } }
-                        }
-                    }
-                },
-                "MaterialReport": { "type": "object", "required": material_required, "properties": material_props },
-                "ProductReport": { "type": "object", "required": product_required, "properties": product_props },
-                "ReconcileReport": {
-                    "type": "object",
-                    "required": ["book_no", "materials", "products"],
-                    "properties": {
-                        "book_no": { "type": "string" },
-                        "materials": { "type": "array", "items": { "$ref": "#/components/schemas/MaterialReport" } },
-                        "products": { "type": "array", "items": { "$ref": "#/components/schemas/ProductReport" } }
-                    }
-                },
-                "Enterprise": enterprise,
-                "Material": item(true),
-                "Product": item(false),
-                "Consumption": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["product_seq", "material_seq", "version", "valid_from"],
-                    "description": "A 单耗 line: either net (with loss rates) or unit_consumption, never both.",
-                    "properties": {
-                        "product_seq": { "type": "integer" },
-                        "material_seq": { "type": "integer" },
-                        "version": { "type": "string" },
-                        "valid_from": { "$ref": "#/components/schemas/Date" },
-                        "net": decimal_in(),
-                        "tangible_loss_rate": decimal_in(),
-                        "intangible_loss_rate": decimal_in(),
-                        "unit_consumption": decimal_in(),
-                        "bonded_share": decimal_in()
-                    }
-                },
-                "BookDocument": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "description": "Book document (账册 / 手册), FORMAT.md.",
-                    "required": ["book_no", "book_type", "trade_mode", "operator", "master_customs", "valid_from", "valid_until", "materials", "products", "consumption"],
-                    "properties": {
-                        "book_no": { "type": "string" },
-                        "book_type": { "type": "string", "enum": ["B", "C", "E"] },
-                        "trade_mode": { "type": "string", "enum": ["0214", "0615"] },
-                        "operator": { "$ref": "#/components/schemas/Enterprise" },
-                        "processor": { "$ref": "#/components/schemas/Enterprise" },
-                        "master_customs": { "type": "string", "description": "主管关区, 4 digits." },
-                        "zone": { "type": "string" },
-                        "valid_from": { "$ref": "#/components/schemas/Date" },
-                        "valid_until": { "$ref": "#/components/schemas/Date" },
-                        "quantity_control": { "type": "boolean" },
-                        "consumption_stage": { "type": "string", "enum": ["before_export", "before_report"] },
-                        "materials": { "type": "array", "items": { "$ref": "#/components/schemas/Material" } },
-                        "products": { "type": "array", "items": { "$ref": "#/components/schemas/Product" } },
-                        "consumption": { "type": "array", "items": { "$ref": "#/components/schemas/Consumption" } }
-                    }
-                },
-                "ListLine": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["line", "item_seq", "qty"],
-                    "properties": {
-                        "line": { "type": "integer" },
-                        "item_seq": { "type": "integer" },
-                        "qty": decimal_in(),
-                        "amount": decimal_in(),
-                        "consumption_version": { "type": "string" },
-                        "origin_country": { "type": "string" },
-                        "legal_qty": decimal_in(),
-                        "second_legal_qty": decimal_in()
-                    }
-                },
-                "ListDocument": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "description": "List document (保税核注清单), FORMAT.md.",
-                    "required": ["list_no", "book_no", "declared_on", "direction", "goods", "trade_mode", "lines"],
-                    "properties": {
-                        "list_no": { "type": "string" },
-                        "book_no": { "type": "string" },
-                        "declared_on": { "$ref": "#/components/schemas/Date" },
-                        "direction": { "type": "string", "enum": ["I", "E"] },
-                        "goods": { "type": "string", "enum": ["material", "product", "defective"] },
-                        "trade_mode": { "type": "string", "description": "监管方式 code, from FORMAT.md's table." },
-                        "counterparty_book_no": { "type": "string" },
-                        "declaration_no": { "type": "string" },
-                        "lines": { "type": "array", "items": { "$ref": "#/components/schemas/ListLine" } }
-                    }
-                },
-                "ListFile": {
-                    "oneOf": [
-                        { "$ref": "#/components/schemas/ListDocument" },
-                        { "type": "array", "items": { "$ref": "#/components/schemas/ListDocument" } }
-                    ]
-                },
-                "Count": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["seq", "qty"],
-                    "properties": { "seq": { "type": "integer" }, "qty": decimal_in() }
-                },
-                "StocktakeDocument": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "description": "Stocktake document (盘点), FORMAT.md.",
-                    "required": ["book_no", "taken_on", "materials", "products"],
-                    "properties": {
-                        "book_no": { "type": "string" },
-                        "taken_on": { "$ref": "#/components/schemas/Date" },
-                        "materials": counts(),
-                        "products": counts(),
-                        "wip": counts(),
-                        "outsourced": counts()
+                        "rule": { "type": "string", "description": "Machine-readable rule: document_format, unknown_book, bad_query, bad_path, body_too_large, internal, or the book or stocktake rule broken." },
+                        "message": { "type": "string", "description": "What was wrong and where, for people." },
+                        "field": { "type": "string", "description": "The query parameter, or the field inside the document, to blame." }
                     }
                 }
-            })
+            }
+        },
+        "BookSummary": {
+            "type": "object",
+            "required": ["book_no", "revision"],
+            "properties": { "book_no": { "type": "string" }, "revision": { "type": "integer", "minimum": 1 } }
+        },
+        "BookImported": {
+            "type": "object",
+            "required": ["book_no", "revision", "status", "resolved_lines"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "revision": { "type": "integer", "minimum": 1 },
+                "status": { "type": "string", "enum": ["filed", "changed", "unchanged"], "description": "filed: a new book; changed: a change (变更); unchanged: identical to the latest revision." },
+                "resolved_lines": { "type": "integer", "minimum": 0, "description": "Pending product lines that the change gave a 单耗 version." }
+            }
+        },
+        "ListOutcome": {
+            "type": "object",
+            "required": ["list_no", "status"],
+            "properties": {
+                "list_no": { "type": "string", "description": "Empty when the list could not be read far enough to find it." },
+                "status": { "type": "string", "enum": ["posted", "duplicate", "rejected"] },
+                "error": { "$ref": "#/components/schemas/ListError" }
+            }
+        },
+        "ListError": {
+            "type": "object",
+            "required": ["rule", "message"],
+            "properties": { "rule": { "type": "string" }, "line": { "type": "integer" }, "message": { "type": "string" } }
+        },
+        "BalanceReport": {
+            "type": "object",
+            "required": ["book_no", "as_of", "materials"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "as_of": { "oneOf": [{ "$ref": "#/components/schemas/Date" }, { "type": "null" }] },
+                "materials": {
+                    "type": "array",
+                    "items": { "type": "object", "required": ["seq", "balance"], "properties": { "seq": { "type": "integer" }, "balance": { "$ref": "#/components/schemas/Quantity" } } }
+                }
+            }
+        },
+        "MaterialReport": { "type": "object", "required": material_required, "properties": material_props },
+        "ProductReport": { "type": "object", "required": product_required, "properties": product_props },
+        "ReconcileReport": {
+            "type": "object",
+            "required": ["book_no", "materials", "products"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "materials": { "type": "array", "items": { "$ref": "#/components/schemas/MaterialReport" } },
+                "products": { "type": "array", "items": { "$ref": "#/components/schemas/ProductReport" } }
+            }
+        },
+        "Enterprise": enterprise,
+        "Material": item(true),
+        "Product": item(false),
+        "Consumption": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["product_seq", "material_seq", "version", "valid_from"],
+            "description": "A 单耗 line: either net (with loss rates) or unit_consumption, never both.",
+            "properties": {
+                "product_seq": { "type": "integer" },
+                "material_seq": { "type": "integer" },
+                "version": { "type": "string" },
+                "valid_from": { "$ref": "#/components/schemas/Date" },
+                "net": decimal_in(),
+                "tangible_loss_rate": decimal_in(),
+                "intangible_loss_rate": decimal_in(),
+                "unit_consumption": decimal_in(),
+                "bonded_share": decimal_in()
+            }
+        },
+        "BookDocument": {
+            "type": "object",
+            "additionalProperties": false,
+            "description": "Book document (账册 / 手册), FORMAT.md.",
+            "required": ["book_no", "book_type", "trade_mode", "operator", "master_customs", "valid_from", "valid_until", "materials", "products", "consumption"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "book_type": { "type": "string", "enum": ["B", "C", "E"] },
+                "trade_mode": { "type": "string", "enum": ["0214", "0615"] },
+                "operator": { "$ref": "#/components/schemas/Enterprise" },
+                "processor": { "$ref": "#/components/schemas/Enterprise" },
+                "master_customs": { "type": "string", "description": "主管关区, 4 digits." },
+                "zone": { "type": "string" },
+                "valid_from": { "$ref": "#/components/schemas/Date" },
+                "valid_until": { "$ref": "#/components/schemas/Date" },
+                "quantity_control": { "type": "boolean" },
+                "consumption_stage": { "type": "string", "enum": ["before_export", "before_report"] },
+                "materials": { "type": "array", "items": { "$ref": "#/components/schemas/Material" } },
+                "products": { "type": "array", "items": { "$ref": "#/components/schemas/Product" } },
+                "consumption": { "type": "array", "items": { "$ref": "#/components/schemas/Consumption" } }
+            }
+        },
+        "ListLine": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["line", "item_seq", "qty"],
+            "properties": {
+                "line": { "type": "integer" },
+                "item_seq": { "type": "integer" },
+                "qty": decimal_in(),
+                "amount": decimal_in(),
+                "consumption_version": { "type": "string" },
+                "origin_country": { "type": "string" },
+                "legal_qty": decimal_in(),
+                "second_legal_qty": decimal_in()
+            }
+        },
+        "ListDocument": {
+            "type": "object",
+            "additionalProperties": false,
+            "description": "List document (保税核注清单), FORMAT.md.",
+            "required": ["list_no", "book_no", "declared_on", "direction", "goods", "trade_mode", "lines"],
+            "properties": {
+                "list_no": { "type": "string" },
+                "book_no": { "type": "string" },
+                "declared_on": { "$ref": "#/components/schemas/Date" },
+                "direction": { "type": "string", "enum": ["I", "E"] },
+                "goods": { "type": "string", "enum": ["material", "product", "defective"] },
+                "trade_mode": { "type": "string", "description": "监管方式 code, from FORMAT.md's table." },
+                "counterparty_book_no": { "type": "string" },
+                "declaration_no": { "type": "string" },
+                "lines": { "type": "array", "items": { "$ref": "#/components/schemas/ListLine" } }
+            }
+        },
+        "ListFile": {
+            "oneOf": [
+                { "$ref": "#/components/schemas/ListDocument" },
+                { "type": "array", "items": { "$ref": "#/components/schemas/ListDocument" } }
+            ]
+        },
+        "Count": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["seq", "qty"],
+            "properties": { "seq": { "type": "integer" }, "qty": decimal_in() }
+        },
+        "StocktakeDocument": {
+            "type": "object",
+            "additionalProperties": false,
+            "description": "Stocktake document (盘点), FORMAT.md.",
+            "required": ["book_no", "taken_on", "materials", "products"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "taken_on": { "$ref": "#/components/schemas/Date" },
+                "materials": counts(),
+                "products": counts(),
+                "wip": counts(),
+                "outsourced": counts()
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The server as a client sees it: each test spawns the whole application on a random port against
 //! its own fresh SQLite file, and talks HTTP/1.1 to it over a plain TCP connection.
 
@@ -65,11 +66,7 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
 async fn request(app: &App, method: &str, path: &str, body: Option<&str>) -> Reply {
     let mut stream = TcpStream::connect(app.addr).await.expect("connect");
     let body = body.unwrap_or("");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        app.addr,
-        body.len()
-    );
+    let head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", app.addr, body.len());
     stream.write_all(head.as_bytes()).await.expect("write head");
     stream.write_all(body.as_bytes()).await.expect("write body");
     let mut raw = Vec::new();
@@ -111,12 +108,7 @@ fn read(dir: &Path, name: &str) -> String {
 }
 
 fn statuses(outcomes: &Value) -> Vec<(String, String)> {
-    outcomes
-        .as_array()
-        .expect("an array of outcomes")
-        .iter()
-        .map(|o| (o["list_no"].as_str().unwrap_or_default().to_owned(), o["status"].as_str().unwrap_or_default().to_owned()))
-        .collect()
+    outcomes.as_array().expect("an array of outcomes").iter().map(|o| (o["list_no"].as_str().unwrap_or_default().to_owned(), o["status"].as_str().unwrap_or_default().to_owned())).collect()
 }
 
 fn count_rejected(outcomes: &Value) -> usize {
@@ -214,7 +206,12 @@ async fn a_malformed_body_is_422_and_posts_nothing() {
     assert_eq!(r.json()["error"]["rule"], "document_format");
 
     // Valid JSON, but one list has an unknown field: that list alone is rejected.
-    let r = post(&app, "/api/v1/lists", r#"[{"list_no":"QX1","book_no":"C52002600001","declared_on":"2026-01-10","direction":"I","goods":"material","trade_mode":"0615","lines":[{"line":1,"item_seq":1,"qty":"1","colour":"red"}]}]"#).await;
+    let r = post(
+        &app,
+        "/api/v1/lists",
+        r#"[{"list_no":"QX1","book_no":"C52002600001","declared_on":"2026-01-10","direction":"I","goods":"material","trade_mode":"0615","lines":[{"line":1,"item_seq":1,"qty":"1","colour":"red"}]}]"#,
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("x-jiamao-rejected"), Some("1"));
     assert_eq!(r.json()[0]["status"], "rejected");
@@ -348,4 +345,28 @@ async fn shutdown_lets_the_server_return() {
     stop.send(()).expect("server still running");
     let result = server.await.expect("server task");
     assert!(result.is_ok(), "{result:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poisoned_engine_answers_500_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("jiamao.db"), Durability::Full).expect("open store");
+    let engine = Arc::new(Mutex::new(Engine::new(store)));
+    let poisoner = Arc::clone(&engine);
+    let _ = std::thread::spawn(move || {
+        let _guard = poisoner.lock();
+        panic!("poisoning the engine's lock on purpose");
+    })
+    .join();
+    assert!(engine.is_poisoned());
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(jiamao_server::serve_until(listener, jiamao_server::router(engine), std::future::pending()));
+    let app = App { addr, _dir: dir };
+    let r = get(&app, "/api/v1/books").await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.json()["error"]["rule"], "internal");
+    let r = get(&app, "/").await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.header("content-type").is_some_and(|t| t.starts_with("text/html")));
 }

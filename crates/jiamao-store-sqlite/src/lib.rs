@@ -79,9 +79,7 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
-            .map_err(db)?;
+        self.conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)").map_err(db)?;
         let current: i64 = self.conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(db)?;
         let known = MIGRATIONS.last().map_or(0, |m| m.0);
         if current > known {
@@ -164,7 +162,11 @@ impl Store for SqliteStore {
         if latest.unwrap_or(0) + 1 != record.revision {
             return Err(StoreError::Database(format!("book {} changed concurrently (revision {} expected, {} stored)", record.book_no, record.revision, latest.unwrap_or(0))));
         }
-        self.conn.prepare_cached("INSERT INTO book_revisions (book_no, revision, doc) VALUES (?1, ?2, ?3)").map_err(db)?.execute(params![record.book_no, record.revision, record.doc_json]).map_err(db)?;
+        self.conn
+            .prepare_cached("INSERT INTO book_revisions (book_no, revision, doc) VALUES (?1, ?2, ?3)")
+            .map_err(db)?
+            .execute(params![record.book_no, record.revision, record.doc_json])
+            .map_err(db)?;
         for r in resolutions {
             let n = self
                 .conn
