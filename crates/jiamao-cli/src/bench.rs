@@ -40,6 +40,9 @@ pub struct BenchArgs {
     /// Also post the same lists from JSON text (parsing included).
     #[arg(long)]
     with_json: bool,
+    /// Skip the peer design (balances as rows rewritten by every list).
+    #[arg(long)]
+    no_peer: bool,
     /// Folder for the benchmark databases (default: the system temp folder).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -168,6 +171,31 @@ fn run_once(a: &BenchArgs, dir: &std::path::Path, durability: Durability, book: 
     Ok(secs)
 }
 
+/// One run of the peer design on the same lists. Returns seconds.
+fn run_peer(a: &BenchArgs, dir: &std::path::Path, full: bool, book: &str, lists: &[ListDoc]) -> anyhow::Result<f64> {
+    let path = dir.join(format!("bench-peer-{}.db", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let doc = jiamao_domain::doc::parse_book(book, "bench book").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let book = jiamao_domain::book::Book::from_doc(doc, &jiamao_domain::policy::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut peer = crate::bench_rows::RowLedger::open(&path, full, book)?;
+    let t0 = Instant::now();
+    let mut posted = 0;
+    for chunk in lists.chunks(a.batch.max(1)) {
+        posted += peer.post_batch(chunk)?;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    drop(peer);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    if posted != lists.len() {
+        bail!("the peer posted {posted} of {} lists", lists.len());
+    }
+    Ok(secs)
+}
+
 pub fn run(a: &BenchArgs, _db: &str, _durability: Durability) -> anyhow::Result<()> {
     let dir = a.dir.clone().unwrap_or_else(std::env::temp_dir);
     let book = book_json(a);
@@ -181,13 +209,27 @@ pub fn run(a: &BenchArgs, _db: &str, _durability: Durability) -> anyhow::Result<
     if texts.is_some() {
         cases.push(("JSON text + posting, FULL", Durability::Full, true));
     }
+    let mut medians = Vec::new();
     for (name, durability, json) in cases {
         let mut times = Vec::new();
         for _ in 0..a.runs.max(1) {
             times.push(run_once(a, &dir, durability, &book, &lists, if json { texts.as_deref() } else { None })?);
         }
         let m = median(times.clone());
+        medians.push(m);
         println!("{name:<34} {m:>12.3} {:>16.0} {:>14.0}   runs: {}", lines as f64 / m, lists.len() as f64 / m, times.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(" "));
+    }
+    if !a.no_peer {
+        let mut times = Vec::new();
+        for _ in 0..a.runs.max(1) {
+            times.push(run_peer(a, &dir, true, &book, &lists)?);
+        }
+        let m = median(times.clone());
+        let name = "peer: balance rows, FULL";
+        println!("{name:<34} {m:>12.3} {:>16.0} {:>14.0}   runs: {}", lines as f64 / m, lists.len() as f64 / m, times.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(" "));
+        if let Some(ours) = medians.first() {
+            println!("ratio, Jiamao FULL vs peer FULL: {:.1}× the throughput", m / ours);
+        }
     }
     if let Some(kib) = peak_rss_kib() {
         println!("peak resident memory (VmHWM): {:.1} MiB", kib as f64 / 1024.0);

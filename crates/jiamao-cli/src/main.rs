@@ -3,6 +3,7 @@
 //! Exit status: 0 success; 2 input rejected (the message says what and where); 1 other faults.
 
 mod bench;
+mod bench_rows;
 mod demo;
 
 use anyhow::Context;
