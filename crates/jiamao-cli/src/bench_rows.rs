@@ -75,7 +75,12 @@ impl RowLedger {
             for (seq, b) in new {
                 tx.prepare_cached("UPDATE balances SET balance = ?3 WHERE book_no = ?1 AND seq = ?2")?.execute(params![list.book_no, seq, b.to_string()])?;
             }
-            tx.prepare_cached("INSERT INTO lists (list_no, book_no, declared_on, canonical) VALUES (?1, ?2, ?3, ?4)")?.execute(params![list.list_no, list.book_no, list.declared_on.to_string(), list.canonical()])?;
+            tx.prepare_cached("INSERT INTO lists (list_no, book_no, declared_on, canonical) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
+                list.list_no,
+                list.book_no,
+                list.declared_on.to_string(),
+                list.canonical()
+            ])?;
             let id = tx.last_insert_rowid();
             for (pos, l) in list.lines.iter().enumerate() {
                 tx.prepare_cached("INSERT INTO list_lines VALUES (?1, ?2, ?3, ?4)")?.execute(params![id, pos as i64, l.item_seq, l.qty.to_string()])?;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Crash test of durable posting (acceptance point): child processes running
 //! `jiamao list post FILE --json` are killed with SIGKILL at pseudo-random moments; after each
 //! restart every list whose `list post` had returned is present, no list is half-posted, and the
@@ -5,8 +6,8 @@
 //!
 //! Rounds: each round runs a few children one after another, each posting its own file of 20
 //! lists; the round's last child is killed (`Child::kill`, SIGKILL on Unix) after a pseudo-random
-//! delay, drawn from 0 ms up to a bit more than a child's whole run (at least 0–30 ms), so kills
-//! land during start-up, judging, commit and printing alike. A killed file is sometimes posted
+//! delay, drawn from 0–30 ms at first and then from 0 to 1.2× the median run of a complete child,
+//! so kills land during start-up, judging, commit and printing alike. A killed file is sometimes posted
 //! again at once (its committed lists then come back as `duplicate`). Every few rounds, and at the
 //! end, the database is opened afresh and checked:
 //!
@@ -45,8 +46,8 @@ const MATERIALS: usize = 30;
 const PRODUCTS: usize = 10;
 const BOM: usize = 8;
 const LISTS_PER_FILE: usize = 20;
-const ROUNDS: usize = 30;
-const CHECK_EVERY: usize = 10;
+const ROUNDS: usize = 150;
+const CHECK_EVERY: usize = 30;
 
 /// xorshift64*: deterministic, seeded per round / per file.
 struct Rng(u64);
@@ -86,9 +87,8 @@ fn book_json() -> Value {
             })
         })
         .collect();
-    let products: Vec<Value> = (1..=PRODUCTS)
-        .map(|s| json!({"seq": s, "part_no": format!("P{s:03}"), "hs_code": "3920109090", "name": format!("成品{s}"), "unit": "035", "unit_price": "9.80", "currency": "502"}))
-        .collect();
+    let products: Vec<Value> =
+        (1..=PRODUCTS).map(|s| json!({"seq": s, "part_no": format!("P{s:03}"), "hs_code": "3920109090", "name": format!("成品{s}"), "unit": "035", "unit_price": "9.80", "currency": "502"})).collect();
     let mut consumption = Vec::new();
     for p in 1..=PRODUCTS {
         let mut used = BTreeSet::new();
@@ -120,7 +120,6 @@ fn book_json() -> Value {
 /// One generated list file.
 struct ListFile {
     path: PathBuf,
-    text: String,
     /// The lists as the CLI will parse them (file order).
     lists: Vec<ListDoc>,
     /// How many children were started on this file.
@@ -172,7 +171,7 @@ fn gen_file(dir: &Path, index: usize) -> ListFile {
     std::fs::write(&path, &text).expect("write list file");
     let parsed = doc::parse_lists(&text, "generated").expect("generated list file parses");
     let lists = parsed.into_iter().map(|l| l.expect("generated list parses")).collect();
-    ListFile { path, text, lists, attempts: 0 }
+    ListFile { path, lists, attempts: 0 }
 }
 
 fn jiamao() -> Command {
@@ -265,14 +264,14 @@ struct Checked {
 }
 
 fn materials_equal(what: &str, a: &BookLedger, b: &BookLedger) {
-    let (am, bm) = (a.material_totals(), b.material_totals());
+    let (am, bm) = (a.material_totals().to_vec(), b.material_totals().to_vec());
     assert_eq!(am.len(), bm.len(), "{what}: number of materials differs");
-    for (k, (x, y)) in am.iter().zip(bm).enumerate() {
+    for (k, (x, y)) in am.iter().zip(&bm).enumerate() {
         assert_eq!(x, y, "{what}: material #{} (seq {}) totals differ", k, a.book().materials[k].seq);
     }
-    let (ap, bp) = (a.product_totals(), b.product_totals());
+    let (ap, bp) = (a.product_totals().to_vec(), b.product_totals().to_vec());
     assert_eq!(ap.len(), bp.len(), "{what}: number of products differs");
-    for (k, (x, y)) in ap.iter().zip(bp).enumerate() {
+    for (k, (x, y)) in ap.iter().zip(&bp).enumerate() {
         assert_eq!(x, y, "{what}: product #{} (seq {}) totals differ", k, a.book().products[k].seq);
     }
     assert_eq!(a.lists_posted(), b.lists_posted(), "{what}: lists posted differ");
@@ -360,12 +359,7 @@ fn check(db: &Path, book: &Book, files: &BTreeMap<usize, ListFile>, acks: &Acks,
                 taken += 1;
                 k += 1;
             }
-            assert!(
-                taken > 0,
-                "[{label}] file {f}: stored list {} is not what posting the file would accept next (expected one of {:?})",
-                stored_docs[k].list_no,
-                accepted.first()
-            );
+            assert!(taken > 0, "[{label}] file {f}: stored list {} is not what posting the file would accept next (expected one of {:?})", stored_docs[k].list_no, accepted.first());
             if taken < accepted.len() {
                 partial_passes += 1;
             }
@@ -381,7 +375,7 @@ fn check(db: &Path, book: &Book, files: &BTreeMap<usize, ListFile>, acks: &Acks,
     assert_eq!(loaded.lists_posted() as usize, rows.len(), "[{label}] ledger counts {} lists, the store holds {}", loaded.lists_posted(), rows.len());
 
     // 4. Quantity control: nothing below zero.
-    for (m, t) in model.book().materials.iter().zip(model.material_totals()) {
+    for (m, t) in model.book().materials.iter().zip(model.material_totals().to_vec()) {
         assert!(t.should_remain() >= Decimal::ZERO, "[{label}] material {} should_remain {} is below zero", m.seq, t.should_remain());
     }
     let (n_lists, n_lines) = engine.store_mut().counts().expect("counts");
@@ -408,7 +402,7 @@ fn check_cli_balance(db: &Path, book: &Book) {
     }
     let reported = v["materials"].as_array().expect("materials array");
     assert_eq!(reported.len(), model.book().materials.len(), "balance reports {} materials", reported.len());
-    for (r, (m, t)) in reported.iter().zip(model.book().materials.iter().zip(model.material_totals())) {
+    for (r, (m, t)) in reported.iter().zip(model.book().materials.iter().zip(model.material_totals().to_vec())) {
         assert_eq!(r["seq"].as_u64(), Some(m.seq as u64), "balance material order");
         let got = match &r["balance"] {
             Value::String(s) => Decimal::from_str(s).expect("decimal"),
@@ -417,6 +411,24 @@ fn check_cli_balance(db: &Path, book: &Book) {
         let want = t.should_remain().round_dp_with_strategy(5, RoundingStrategy::MidpointAwayFromZero);
         assert_eq!(got, want, "jiamao balance reports {got} for material {}, the recomputation gives {want}", m.seq);
     }
+}
+
+/// Lists stored so far (to tell, for the report only, whether a kill landed after the commit).
+fn stored_lists(db: &Path) -> i64 {
+    let store = SqliteStore::open(db, Durability::Full).expect("reopen");
+    store.connection().query_row("SELECT COUNT(*) FROM lists", [], |r| r.get::<usize, i64>(0)).expect("count lists")
+}
+
+/// Rows of checkpoint tables, if the schema has any (for the report only).
+fn checkpoint_rows(db: &Path) -> i64 {
+    let store = SqliteStore::open(db, Durability::Full).expect("reopen");
+    let conn = store.connection();
+    let tables: Vec<String> = {
+        let mut st = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%checkpoint%'").expect("prepare");
+        let it = st.query_map([], |r| r.get::<usize, String>(0)).expect("query");
+        it.collect::<Result<Vec<_>, _>>().expect("rows")
+    };
+    tables.iter().map(|t| conn.query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get::<usize, i64>(0)).unwrap_or(0)).sum()
 }
 
 #[test]
@@ -440,7 +452,9 @@ fn killed_posting_children_lose_nothing_acknowledged_and_leave_nothing_half_post
     let mut acks = Acks::default();
     let (mut killed, mut completed, mut retried) = (0usize, 0usize, 0usize);
     let mut kill_attempts = 0usize;
+    let mut killed_after_commit = 0usize;
     let mut slowest_completed = Duration::ZERO;
+    let mut durations: Vec<Duration> = Vec::new();
     let mut max_delay_used = Duration::ZERO;
     let mut checks = 0usize;
     let mut last = None;
@@ -462,9 +476,17 @@ fn killed_posting_children_lose_nothing_acknowledged_and_leave_nothing_half_post
                     f
                 }
             };
-            // Kills land anywhere from before start-up to after the commit: 0–30 ms, stretched to
-            // 1.3× the slowest complete run seen so far when children are slower than that.
-            let span_us = (Duration::from_millis(30).max(slowest_completed.mul_f64(1.3))).as_micros() as u64;
+            // Kills land anywhere from before start-up to after the commit: uniformly within 0–30 ms
+            // until a child has completed, then within 0–1.2× the median complete run so far (so
+            // that most kills hit a running child whatever the machine's speed).
+            let span = if durations.is_empty() {
+                Duration::from_millis(30)
+            } else {
+                let mut d = durations.clone();
+                d.sort();
+                d[d.len() / 2].mul_f64(1.2)
+            };
+            let span_us = span.as_micros().max(1) as u64;
             let delay = kill.then(|| Duration::from_micros(rng.range(0, span_us)));
             if let Some(d) = delay {
                 kill_attempts += 1;
@@ -473,10 +495,16 @@ fn killed_posting_children_lose_nothing_acknowledged_and_leave_nothing_half_post
             let file = files.get_mut(&f).expect("file");
             file.attempts += 1;
             let path = file.path.clone();
+            let stored_before_child = stored_lists(&db);
             let (end, took) = run_child(&db, &path, delay);
             match end {
                 ChildEnd::Killed => {
                     killed += 1;
+                    // Did the kill land before or after the commit? (Reported, never asserted.)
+                    let now = stored_lists(&db);
+                    if now > stored_before_child {
+                        killed_after_commit += 1;
+                    }
                     if rng.chance(50) {
                         retry = Some(f);
                     }
@@ -484,6 +512,7 @@ fn killed_posting_children_lose_nothing_acknowledged_and_leave_nothing_half_post
                 ChildEnd::Completed(outcomes) => {
                     completed += 1;
                     slowest_completed = slowest_completed.max(took);
+                    durations.push(took);
                     let sent: Vec<&str> = files[&f].lists.iter().map(|l| l.list_no.as_str()).collect();
                     let got: Vec<&str> = outcomes.iter().map(|(n, _)| n.as_str()).collect();
                     assert_eq!(got, sent, "outcomes of {} do not follow the file's lists", path.display());
@@ -525,8 +554,8 @@ fn killed_posting_children_lose_nothing_acknowledged_and_leave_nothing_half_post
 
     let last = last.expect("at least one check");
     println!(
-        "crash test: {ROUNDS} rounds, {} files, {} children: {completed} completed, {killed} killed by SIGKILL ({} kill attempts, {} raced to completion), {retried} file(s) posted again after a kill; \
-         acknowledged {} lists ({} posted, {} duplicate); {} rejected; stored {} lists / {} lines; {} checks; kill delays up to {:?} (slowest complete child {:?}); {:?} in all",
+        "crash test: {ROUNDS} rounds, {} files, {} children: {completed} completed, {killed} killed by SIGKILL ({killed_after_commit} of them after their commit; {} kill attempts, {} raced to completion), {retried} file(s) posted again after a kill; \
+         acknowledged {} lists ({} posted, {} duplicate); {} rejected; stored {} lists / {} lines; {} checkpoint row(s); {} checks; kill delays up to {:?} (complete children: median {:?}, slowest {:?}); {:?} in all",
         files.len(),
         completed + killed,
         kill_attempts,
@@ -537,8 +566,14 @@ fn killed_posting_children_lose_nothing_acknowledged_and_leave_nothing_half_post
         acks.rejected.len(),
         last.lists,
         last.lines,
+        checkpoint_rows(&db),
         checks,
         max_delay_used,
+        {
+            let mut d = durations.clone();
+            d.sort();
+            d.get(d.len() / 2).copied().unwrap_or_default()
+        },
         slowest_completed,
         t0.elapsed()
     );

@@ -18,7 +18,7 @@ fn examples() -> Option<PathBuf> {
     }
 }
 
-fn read(p: &PathBuf, f: &str) -> String {
+fn read(p: &std::path::Path, f: &str) -> String {
     std::fs::read_to_string(p.join(f)).unwrap_or_default()
 }
 
