@@ -1,0 +1,45 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The SQLite schema: migrations apply once, and the ledger tables refuse UPDATE and DELETE.
+
+use jiamao_store_sqlite::{Durability, SqliteStore};
+
+#[test]
+fn migrations_apply_once_and_records_are_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.db");
+    let s = SqliteStore::open(&path, Durability::Full).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 2);
+    let c = s.connection();
+    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    assert_eq!(sync, 2, "FULL by default");
+    c.execute_batch(
+        "INSERT INTO book_revisions VALUES ('B', 1, '{}');
+         INSERT INTO lists (id, list_no, book_no, declared_on, direction, goods, trade_mode, line_count, canonical) VALUES (1, 'L', 'B', '2026-01-01', 'I', 'material', '0615', 1, '{}');
+         INSERT INTO list_lines (list_id, pos, line, item_seq, qty) VALUES (1, 0, 1, 1, '5');",
+    )
+    .unwrap();
+    for sql in ["UPDATE book_revisions SET doc = 'x'", "DELETE FROM book_revisions", "UPDATE lists SET book_no = 'C'", "DELETE FROM lists", "UPDATE list_lines SET qty = '6'", "DELETE FROM list_lines"]
+    {
+        let err = c.execute_batch(sql).unwrap_err().to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    drop(s);
+    // Reopening applies nothing twice.
+    let s = SqliteStore::open(&path, Durability::Normal).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 2);
+    let n: i64 = s.connection().query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.db");
+    let s = SqliteStore::open(&path, Durability::Full).unwrap();
+    s.connection().execute("INSERT INTO schema_migrations VALUES (99, 'future')", []).unwrap();
+    drop(s);
+    let err = SqliteStore::open(&path, Durability::Full).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("newer"), "{err}");
+}
