@@ -11,7 +11,7 @@ use jiamao_domain::doc::{self, BookDoc, DocError, ListDoc, StocktakeDoc};
 use jiamao_domain::ledger::{judge_repost, unknown_book, BookLedger, Outcome, Posting, Rejection};
 use jiamao_domain::policy::Policy;
 use jiamao_domain::report::{self, BalanceReport, ReconcileReport};
-use jiamao_store::{BookRecord, Resolution, Store, StoreError};
+use jiamao_store::{BookKey, BookRecord, Resolution, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -73,6 +73,7 @@ pub struct BookImported {
 }
 
 struct Loaded {
+    key: BookKey,
     ledger: BookLedger,
     revision: u32,
     last_id: i64,
@@ -83,22 +84,31 @@ struct Loaded {
 /// Default: a checkpoint of a book's derived state after this many newly posted lines.
 pub const DEFAULT_CHECKPOINT_LINES: u64 = 100_000;
 
+/// How many times a write that lost a race to another writer is decided again.
+const CONFLICT_RETRIES: usize = 8;
+
 /// The ledger engine.
 pub struct Engine<S: Store> {
     store: S,
     policy: Policy,
     books: HashMap<String, Loaded>,
+    /// Book number → owning enterprise; the directory never changes once written.
+    owners: HashMap<String, String>,
     checkpoint_lines: u64,
 }
 
 fn book_from_record(rec: &BookRecord, policy: &Policy) -> Result<Book, StoreError> {
-    let doc: BookDoc = serde_json::from_str(&rec.doc_json).map_err(|e| StoreError::Corrupt(format!("book {} revision {}: {e}", rec.book_no, rec.revision)))?;
-    Book::from_doc(doc, policy).map_err(|e| StoreError::Corrupt(format!("book {} revision {}: {e}", rec.book_no, rec.revision)))
+    let doc: BookDoc = serde_json::from_str(&rec.doc_json).map_err(|e| StoreError::Corrupt(format!("book {} revision {}: {e}", rec.key.book_no, rec.revision)))?;
+    Book::from_doc(doc, policy).map_err(|e| StoreError::Corrupt(format!("book {} revision {}: {e}", rec.key.book_no, rec.revision)))
+}
+
+fn corrupt_replay(list_no: &str, r: &Rejection) -> StoreError {
+    StoreError::Corrupt(format!("posted list {list_no} no longer applies: {r}"))
 }
 
 impl<S: Store> Engine<S> {
     pub fn new(store: S) -> Self {
-        Engine { store, policy: Policy::default(), books: HashMap::new(), checkpoint_lines: DEFAULT_CHECKPOINT_LINES }
+        Engine { store, policy: Policy::default(), books: HashMap::new(), owners: HashMap::new(), checkpoint_lines: DEFAULT_CHECKPOINT_LINES }
     }
 
     /// Saves a checkpoint of a book's derived state after every `lines` newly posted lines
@@ -112,30 +122,44 @@ impl<S: Store> Engine<S> {
         &mut self.store
     }
 
-    /// Brings the in-memory ledger of `book_no` up to date with the store (another process may
-    /// have posted). Returns false when the book does not exist.
-    fn refresh(&mut self, book_no: &str) -> Result<bool, StoreError> {
-        let Some(rec) = self.store.book(book_no)? else {
-            self.books.remove(book_no);
+    /// The key (owning enterprise and number) of a book, if it exists.
+    pub fn book_key(&mut self, book_no: &str) -> Result<Option<BookKey>, StoreError> {
+        if let Some(e) = self.owners.get(book_no) {
+            return Ok(Some(BookKey { enterprise: e.clone(), book_no: book_no.to_owned() }));
+        }
+        let Some(owner) = self.store.book_owner(book_no)? else { return Ok(None) };
+        self.owners.insert(book_no.to_owned(), owner.clone());
+        Ok(Some(BookKey { enterprise: owner, book_no: book_no.to_owned() }))
+    }
+
+    fn known_key(&mut self, book_no: &str) -> Result<BookKey, AppError> {
+        self.book_key(book_no)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))
+    }
+
+    /// Brings the in-memory ledger of a book up to date with the store (another process may have
+    /// posted or filed a change). Returns false when the book does not exist.
+    fn refresh(&mut self, key: &BookKey) -> Result<bool, StoreError> {
+        let Some(rec) = self.store.book(key)? else {
+            self.books.remove(&key.book_no);
             return Ok(false);
         };
-        let stale = self.books.get(book_no).is_none_or(|l| l.revision != rec.revision);
+        let stale = self.books.get(&key.book_no).is_none_or(|l| l.revision != rec.revision);
         if stale {
             let book = book_from_record(&rec, &self.policy)?;
-            let checkpoint = self.store.latest_checkpoint(book_no, rec.revision)?;
+            let checkpoint = self.store.latest_checkpoint(key, rec.revision)?;
             let restored = checkpoint.and_then(|(last_id, state)| {
                 let snap = serde_json::from_str(&state).ok()?;
                 BookLedger::restore(book.clone(), snap).map(|l| (l, last_id))
             });
             let (ledger, last_id) = restored.unwrap_or_else(|| (BookLedger::new(book), 0));
-            self.books.insert(book_no.to_owned(), Loaded { ledger, revision: rec.revision, last_id, unsaved_lines: 0 });
+            self.books.insert(key.book_no.clone(), Loaded { key: key.clone(), ledger, revision: rec.revision, last_id, unsaved_lines: 0 });
         }
-        let Some(loaded) = self.books.get_mut(book_no) else { return Ok(false) };
+        let Some(loaded) = self.books.get_mut(&key.book_no) else { return Ok(false) };
         let mut last = loaded.last_id;
         let mut lines = 0u64;
         let ledger = &mut loaded.ledger;
-        self.store.for_each_list(book_no, last, None, &mut |s| {
-            ledger.replay(&s.list, &s.versions).map_err(|r| StoreError::Corrupt(format!("posted list {} no longer applies: {r}", s.list.list_no)))?;
+        self.store.for_each_list(key, last, None, &mut |s| {
+            ledger.replay(&s.list, &s.versions).map_err(|r| corrupt_replay(&s.list.list_no, &r))?;
             last = s.id;
             lines += s.list.lines.len() as u64;
             Ok(())
@@ -145,18 +169,54 @@ impl<S: Store> Engine<S> {
         Ok(true)
     }
 
-    /// A ledger rebuilt from the lists declared on or before `to` (reports as of a date).
-    fn ledger_to(&mut self, book_no: &str, to: Option<NaiveDate>) -> Result<BookLedger, AppError> {
-        if to.is_none() {
-            if !self.refresh(book_no)? {
-                return Err(AppError::UnknownBook(book_no.to_owned()));
-            }
-            return self.books.get(book_no).map(|l| l.ledger.clone()).ok_or_else(|| AppError::UnknownBook(book_no.to_owned()));
-        }
-        let rec = self.store.book(book_no)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
+    /// Replays a book from scratch, counting only lists declared on or before `to` when given.
+    fn rebuild(&mut self, key: &BookKey, to: Option<NaiveDate>) -> Result<BookLedger, AppError> {
+        let rec = self.store.book(key)?.ok_or_else(|| AppError::UnknownBook(key.book_no.clone()))?;
         let mut ledger = BookLedger::new(book_from_record(&rec, &self.policy)?);
-        self.store.for_each_list(book_no, 0, to, &mut |s| ledger.replay(&s.list, &s.versions).map_err(|r| StoreError::Corrupt(format!("posted list {} no longer applies: {r}", s.list.list_no))))?;
+        self.store.for_each_list(key, 0, to, &mut |s| ledger.replay(&s.list, &s.versions).map_err(|r| corrupt_replay(&s.list.list_no, &r)))?;
         Ok(ledger)
+    }
+
+    /// The ledger counting lists declared on or before `to` (or all of them).
+    fn ledger_to(&mut self, book_no: &str, to: Option<NaiveDate>) -> Result<BookLedger, AppError> {
+        let key = self.known_key(book_no)?;
+        if to.is_some() {
+            return self.rebuild(&key, to);
+        }
+        if !self.refresh(&key)? {
+            return Err(AppError::UnknownBook(book_no.to_owned()));
+        }
+        self.books.get(book_no).map(|l| l.ledger.clone()).ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))
+    }
+
+    /// Runs `op` inside a write transaction on `keys`, committing when it says so; a conflict with
+    /// another writer rolls back, forgets the books' state and decides again.
+    fn write<T>(&mut self, keys: &[BookKey], mut op: impl FnMut(&mut Self) -> Result<(T, bool), AppError>) -> Result<T, AppError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.store.begin_write(keys).map_err(AppError::from).and_then(|_| op(self)).and_then(|(value, commit)| {
+                if commit {
+                    self.store.commit()?;
+                } else {
+                    self.store.rollback()?;
+                }
+                Ok(value)
+            });
+            match result {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let _ = self.store.rollback();
+                    for k in keys {
+                        self.books.remove(&k.book_no);
+                    }
+                    let conflict = matches!(e, AppError::Store(StoreError::Conflict(_)));
+                    if !conflict || attempt >= CONFLICT_RETRIES {
+                        return Err(e);
+                    }
+                }
+            }
+        }
     }
 
     /// Files a book or a change (变更) to it, from the text of a book document.
@@ -167,36 +227,38 @@ impl<S: Store> Engine<S> {
 
     pub fn import_book_doc(&mut self, doc: BookDoc, source: &str) -> Result<BookImported, AppError> {
         let book = Book::from_doc(doc.clone(), &self.policy).map_err(|error| AppError::Book { source_name: source.to_owned(), error })?;
-        let book_no = book.book_no.clone();
-        let doc_json = serde_json::to_string(&doc).map_err(|e| StoreError::Database(e.to_string()))?;
-        self.store.begin_write(&[&book_no])?;
-        let result = self.import_locked(book, doc_json, source);
-        match result {
-            Ok(r) => {
-                if r.status != "unchanged" {
-                    if let Err(e) = self.store.commit() {
-                        self.books.remove(&book_no);
-                        let _ = self.store.rollback();
-                        return Err(e.into());
-                    }
-                } else {
-                    self.store.rollback()?;
-                }
-                Ok(r)
-            }
-            Err(e) => {
-                self.books.remove(&book_no);
-                let _ = self.store.rollback();
-                Err(e)
+        let key = BookKey { enterprise: book.operator_uscc.clone(), book_no: book.book_no.clone() };
+        if let Some(owner) = self.book_key(&key.book_no)? {
+            if owner.enterprise != key.enterprise {
+                let error = BookError {
+                    at: "operator.uscc".into(),
+                    rule: "book_owner",
+                    message: format!("book {} belongs to enterprise {}; a book cannot change its operating enterprise", key.book_no, owner.enterprise),
+                };
+                return Err(AppError::Book { source_name: source.to_owned(), error });
             }
         }
+        let doc_json = serde_json::to_string(&doc).map_err(|e| StoreError::Database(e.to_string()))?;
+        let result = self.write(std::slice::from_ref(&key), |me| {
+            let r = me.import_locked(&key, book.clone(), doc_json.clone(), source)?;
+            let commit = r.status != "unchanged";
+            Ok((r, commit))
+        });
+        if let Err(AppError::Store(StoreError::Conflict(m))) = &result {
+            if m.contains("belongs to enterprise") {
+                let error = BookError { at: "book_no".into(), rule: "book_owner", message: m.clone() };
+                return Err(AppError::Book { source_name: source.to_owned(), error });
+            }
+        }
+        result
     }
 
-    fn import_locked(&mut self, book: Book, doc_json: String, source: &str) -> Result<BookImported, AppError> {
-        let book_no = book.book_no.clone();
-        if !self.refresh(&book_no)? {
-            self.store.file_book(&BookRecord { book_no: book_no.clone(), revision: 1, doc_json }, &[])?;
-            self.books.insert(book_no.clone(), Loaded { ledger: BookLedger::new(book), revision: 1, last_id: 0, unsaved_lines: 0 });
+    fn import_locked(&mut self, key: &BookKey, book: Book, doc_json: String, source: &str) -> Result<BookImported, AppError> {
+        let book_no = key.book_no.clone();
+        if !self.refresh(key)? {
+            self.store.file_book(&BookRecord { key: key.clone(), revision: 1, doc_json }, &[])?;
+            self.owners.insert(book_no.clone(), key.enterprise.clone());
+            self.books.insert(book_no.clone(), Loaded { key: key.clone(), ledger: BookLedger::new(book), revision: 1, last_id: 0, unsaved_lines: 0 });
             return Ok(BookImported { book_no, revision: 1, status: "filed", resolved_lines: 0 });
         }
         let Some(loaded) = self.books.get(&book_no) else { return Err(AppError::UnknownBook(book_no)) };
@@ -204,7 +266,7 @@ impl<S: Store> Engine<S> {
             return Ok(BookImported { book_no, revision: loaded.revision, status: "unchanged", resolved_lines: 0 });
         }
         let mut history = Vec::new();
-        self.store.for_each_list(&book_no, 0, None, &mut |s| {
+        self.store.for_each_list(key, 0, None, &mut |s| {
             history.push(s);
             Ok(())
         })?;
@@ -212,88 +274,87 @@ impl<S: Store> Engine<S> {
         let revision = loaded.revision + 1;
         let last_id = history.last().map_or(0, |s| s.id);
         let resolutions: Vec<Resolution> = resolved.into_iter().map(|(list_no, line, version)| Resolution { list_no, line, version }).collect();
-        self.store.file_book(&BookRecord { book_no: book_no.clone(), revision, doc_json }, &resolutions)?;
+        self.store.file_book(&BookRecord { key: key.clone(), revision, doc_json }, &resolutions)?;
         let n = resolutions.len();
         let unsaved_lines = next.lines_posted();
-        self.books.insert(book_no.clone(), Loaded { ledger: next, revision, last_id, unsaved_lines });
+        self.books.insert(book_no.clone(), Loaded { key: key.clone(), ledger: next, revision, last_id, unsaved_lines });
         Ok(BookImported { book_no, revision, status: "changed", resolved_lines: n })
     }
 
     /// Posts the lists of one file (or request) in order, in one transaction (group commit).
     /// Malformed lists come in as `Err` and are rejected without stopping the others.
     pub fn post_lists(&mut self, lists: Vec<Result<ListDoc, DocError>>) -> Result<Vec<ListOutcome>, AppError> {
-        let mut book_nos: Vec<String> = lists.iter().filter_map(|l| l.as_ref().ok().map(|l| l.book_no.clone())).collect();
-        book_nos.sort();
+        let mut book_nos: Vec<&str> = lists.iter().filter_map(|l| l.as_ref().ok().map(|l| l.book_no.as_str())).collect();
+        book_nos.sort_unstable();
         book_nos.dedup();
-        let names: Vec<&str> = book_nos.iter().map(String::as_str).collect();
-        self.store.begin_write(&names)?;
-        match self.post_locked(lists, &book_nos) {
-            Ok((outcomes, postings)) => {
-                let committed = if postings.is_empty() { self.store.rollback() } else { self.commit_postings(&postings) };
-                if let Err(e) = committed {
-                    for b in &book_nos {
-                        self.books.remove(b);
-                    }
-                    let _ = self.store.rollback();
-                    return Err(e.into());
-                }
-                Ok(outcomes)
-            }
-            Err(e) => {
-                for b in &book_nos {
-                    self.books.remove(b);
-                }
-                let _ = self.store.rollback();
-                Err(e)
+        let mut keys = Vec::with_capacity(book_nos.len());
+        for b in book_nos {
+            if let Some(k) = self.book_key(b)? {
+                keys.push(k);
             }
         }
+        let (outcomes, due) = self.write(&keys, |me| {
+            let (outcomes, postings) = me.post_locked(&lists, &keys)?;
+            let due = me.append_postings(&postings)?;
+            let commit = !postings.is_empty();
+            Ok(((outcomes, due), commit))
+        })?;
+        for key in due {
+            // A checkpoint is derived state: failing to save one loses nothing, so it is not an
+            // error of the posting, which has already committed.
+            let _ = self.save_checkpoint(&key);
+        }
+        Ok(outcomes)
     }
 
-    fn commit_postings(&mut self, postings: &[Posting]) -> Result<(), StoreError> {
-        let ids = self.store.append_lists(postings)?;
-        self.store.commit()?;
+    /// Writes postings (inside the write) and advances the books' positions; returns the books
+    /// whose checkpoint is due once the transaction has committed.
+    fn append_postings(&mut self, postings: &[(String, Posting)]) -> Result<Vec<BookKey>, AppError> {
+        let mut enterprises: Vec<&str> = postings.iter().map(|(e, _)| e.as_str()).collect();
+        enterprises.sort_unstable();
+        enterprises.dedup();
         let mut due = Vec::new();
-        for (p, id) in postings.iter().zip(ids) {
-            if let Some(l) = self.books.get_mut(&p.list.book_no) {
-                l.last_id = l.last_id.max(id);
-                l.unsaved_lines += p.list.lines.len() as u64;
-                if self.checkpoint_lines > 0 && l.unsaved_lines >= self.checkpoint_lines && !due.contains(&p.list.book_no) {
-                    due.push(p.list.book_no.clone());
+        for e in enterprises {
+            let mine: Vec<Posting> = postings.iter().filter(|(x, _)| x == e).map(|(_, p)| p.clone()).collect();
+            let ids = self.store.append_lists(e, &mine)?;
+            for (p, id) in mine.iter().zip(ids) {
+                if let Some(l) = self.books.get_mut(&p.list.book_no) {
+                    l.last_id = l.last_id.max(id);
+                    l.unsaved_lines += p.list.lines.len() as u64;
+                    if self.checkpoint_lines > 0 && l.unsaved_lines >= self.checkpoint_lines && !due.contains(&l.key) {
+                        due.push(l.key.clone());
+                    }
                 }
             }
         }
-        for b in due {
-            // A checkpoint is derived state: failing to save one loses nothing, so it is not an error
-            // of the posting that has already committed.
-            let _ = self.save_checkpoint(&b);
-        }
-        Ok(())
+        Ok(due)
     }
 
     /// Saves a checkpoint of a book's derived state in its own transaction.
-    fn save_checkpoint(&mut self, book_no: &str) -> Result<(), StoreError> {
-        let Some(l) = self.books.get_mut(book_no) else { return Ok(()) };
+    fn save_checkpoint(&mut self, key: &BookKey) -> Result<(), StoreError> {
+        let Some(l) = self.books.get_mut(&key.book_no) else { return Ok(()) };
         let state = serde_json::to_string(&l.ledger.snapshot()).map_err(|e| StoreError::Database(e.to_string()))?;
         let (revision, last_id) = (l.revision, l.last_id);
         l.unsaved_lines = 0;
-        self.store.begin_write(&[book_no])?;
-        let saved = self.store.save_checkpoint(book_no, revision, last_id, &state).and_then(|_| self.store.commit());
+        self.store.begin_write(std::slice::from_ref(key))?;
+        let saved = self.store.save_checkpoint(key, revision, last_id, &state).and_then(|_| self.store.commit());
         if saved.is_err() {
             let _ = self.store.rollback();
         }
         saved
     }
 
-    fn post_locked(&mut self, lists: Vec<Result<ListDoc, DocError>>, book_nos: &[String]) -> Result<(Vec<ListOutcome>, Vec<Posting>), AppError> {
-        for b in book_nos {
-            self.refresh(b)?;
+    #[allow(clippy::type_complexity)]
+    fn post_locked(&mut self, lists: &[Result<ListDoc, DocError>], keys: &[BookKey]) -> Result<(Vec<ListOutcome>, Vec<(String, Posting)>), AppError> {
+        for k in keys {
+            self.refresh(k)?;
         }
         let mut outcomes = Vec::with_capacity(lists.len());
-        let mut postings: Vec<Posting> = Vec::new();
-        let mut in_batch: BTreeMap<String, usize> = BTreeMap::new();
+        let mut postings: Vec<(String, Posting)> = Vec::new();
+        let mut in_batch: BTreeMap<(String, String), usize> = BTreeMap::new();
         for item in lists {
             let list = match item {
-                Ok(l) => l,
+                Ok(l) => l.clone(),
                 Err(e) => {
                     let list_no = e.list.as_ref().and_then(|(_, n)| n.clone()).unwrap_or_default();
                     outcomes.push(ListOutcome {
@@ -305,9 +366,14 @@ impl<S: Store> Engine<S> {
                 }
             };
             let list_no = list.list_no.clone();
-            let earlier = match in_batch.get(&list_no).and_then(|i| postings.get(*i)) {
-                Some(p) => Some(p.canonical.clone()),
-                None => self.store.posted_canonical(&list_no)?,
+            let Some(enterprise) = self.books.get(&list.book_no).map(|l| l.key.enterprise.clone()) else {
+                outcomes.push(ListOutcome::rejected(list_no, &unknown_book(&list.book_no)));
+                continue;
+            };
+            let batch_key = (enterprise.clone(), list_no.clone());
+            let earlier = match in_batch.get(&batch_key).and_then(|i| postings.get(*i)) {
+                Some((_, p)) => Some(p.canonical.clone()),
+                None => self.store.posted_canonical(&enterprise, &list_no)?,
             };
             if let Some(earlier) = earlier {
                 let outcome = match judge_repost(&list_no, &earlier, &list.canonical()) {
@@ -324,8 +390,8 @@ impl<S: Store> Engine<S> {
             };
             match loaded.ledger.post(list) {
                 Ok(p) => {
-                    in_batch.insert(list_no.clone(), postings.len());
-                    postings.push(p);
+                    in_batch.insert(batch_key, postings.len());
+                    postings.push((enterprise, p));
                     outcomes.push(ListOutcome { list_no, status: "posted", error: None });
                 }
                 Err(r) => outcomes.push(ListOutcome::rejected(list_no, &r)),
@@ -354,7 +420,8 @@ impl<S: Store> Engine<S> {
 
     /// The current in-memory ledger of a book (brought up to date first).
     pub fn ledger(&mut self, book_no: &str) -> Result<Option<&BookLedger>, AppError> {
-        if !self.refresh(book_no)? {
+        let Some(key) = self.book_key(book_no)? else { return Ok(None) };
+        if !self.refresh(&key)? {
             return Ok(None);
         }
         Ok(self.books.get(book_no).map(|l| &l.ledger))
@@ -362,10 +429,8 @@ impl<S: Store> Engine<S> {
 
     /// A ledger recomputed from scratch from the posted lines (to check the in-memory one).
     pub fn recompute(&mut self, book_no: &str) -> Result<BookLedger, AppError> {
-        let rec = self.store.book(book_no)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
-        let mut ledger = BookLedger::new(book_from_record(&rec, &self.policy)?);
-        self.store.for_each_list(book_no, 0, None, &mut |s| ledger.replay(&s.list, &s.versions).map_err(|r| StoreError::Corrupt(r.to_string())))?;
-        Ok(ledger)
+        let key = self.known_key(book_no)?;
+        self.rebuild(&key, None)
     }
 
     /// Every book's latest revision.

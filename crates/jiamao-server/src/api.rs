@@ -77,7 +77,7 @@ fn body_text(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
 /// `GET /api/v1/books`: every book's latest revision.
 pub(crate) async fn books<S: Store + 'static>(State(engine): State<SharedEngine<S>>) -> Result<Json<Vec<BookSummary>>, ApiError> {
     let records = with_engine(&engine, |e| Ok(e.books()?)).await?;
-    Ok(Json(records.into_iter().map(|r| BookSummary { book_no: r.book_no, revision: r.revision }).collect()))
+    Ok(Json(records.into_iter().map(|r| BookSummary { book_no: r.key.book_no, revision: r.revision }).collect()))
 }
 
 /// `POST /api/v1/books`: files a book, or a change (变更) to one.

@@ -26,7 +26,7 @@ fn error_page(e: &ApiError) -> Response {
 pub(crate) async fn index<S: Store + 'static>(State(engine): State<SharedEngine<S>>) -> Response {
     match with_engine(&engine, |e| Ok(e.books()?)).await {
         Ok(records) => {
-            let rows: Vec<BookRow> = records.into_iter().map(|r| BookRow { book_no: r.book_no, revision: r.revision }).collect();
+            let rows: Vec<BookRow> = records.into_iter().map(|r| BookRow { book_no: r.key.book_no, revision: r.revision }).collect();
             Html(html::index(&rows)).into_response()
         }
         Err(e) => error_page(&e),
@@ -55,7 +55,7 @@ pub(crate) async fn book<S: Store + 'static>(State(engine): State<SharedEngine<S
         // The reports first: they answer unknown_book for a book that does not exist.
         let balance = e.balance(&book_no, None)?;
         let reconcile = e.reconcile(&book_no, None, None)?;
-        let revision = e.books()?.into_iter().find(|r| r.book_no == book_no).map(|r| r.revision);
+        let revision = e.books()?.into_iter().find(|r| r.key.book_no == book_no).map(|r| r.revision);
         let Some(ledger) = e.ledger(&book_no)? else {
             return Err(jiamao_app::AppError::UnknownBook(book_no).into());
         };

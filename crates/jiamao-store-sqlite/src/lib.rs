@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use jiamao_domain::codes::{CountryCode, TradeModeCode};
 use jiamao_domain::doc::{Direction, Goods, ListDoc, ListLineDoc};
 use jiamao_domain::ledger::Posting;
-use jiamao_store::{BookRecord, Resolution, Store, StoreError, StoredList};
+use jiamao_store::{BookKey, BookRecord, Resolution, Store, StoreError, StoredList};
 use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 use std::path::Path;
@@ -45,7 +45,10 @@ pub struct SqliteStore {
 }
 
 fn db(e: rusqlite::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(e.to_string()),
+        _ => StoreError::Database(e.to_string()),
+    }
 }
 
 fn corrupt(what: impl Into<String>) -> StoreError {
@@ -122,7 +125,7 @@ fn goods_text(g: Goods) -> &'static str {
 }
 
 impl Store for SqliteStore {
-    fn begin_write(&mut self, _book_nos: &[&str]) -> Result<(), StoreError> {
+    fn begin_write(&mut self, _books: &[BookKey]) -> Result<(), StoreError> {
         // SQLite has one writer for the whole database: BEGIN IMMEDIATE takes it (waiting up to the
         // busy timeout), which covers every book.
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db)
@@ -139,11 +142,15 @@ impl Store for SqliteStore {
         self.conn.execute_batch("ROLLBACK").map_err(db)
     }
 
-    fn book(&mut self, book_no: &str) -> Result<Option<BookRecord>, StoreError> {
+    fn book_owner(&mut self, book_no: &str) -> Result<Option<String>, StoreError> {
+        self.conn.prepare_cached("SELECT enterprise FROM book_directory WHERE book_no = ?1").map_err(db)?.query_row(params![book_no], |r| r.get(0)).optional().map_err(db)
+    }
+
+    fn book(&mut self, key: &BookKey) -> Result<Option<BookRecord>, StoreError> {
         self.conn
-            .prepare_cached("SELECT revision, doc FROM book_revisions WHERE book_no = ?1 ORDER BY revision DESC LIMIT 1")
+            .prepare_cached("SELECT revision, doc FROM book_revisions WHERE enterprise = ?1 AND book_no = ?2 ORDER BY revision DESC LIMIT 1")
             .map_err(db)?
-            .query_row(params![book_no], |r| Ok(BookRecord { book_no: book_no.to_owned(), revision: r.get(0)?, doc_json: r.get(1)? }))
+            .query_row(params![key.enterprise, key.book_no], |r| Ok(BookRecord { key: key.clone(), revision: r.get(0)?, doc_json: r.get(1)? }))
             .optional()
             .map_err(db)
     }
@@ -151,28 +158,39 @@ impl Store for SqliteStore {
     fn books(&mut self) -> Result<Vec<BookRecord>, StoreError> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT b.book_no, b.revision, b.doc FROM book_revisions b WHERE b.revision = (SELECT MAX(revision) FROM book_revisions c WHERE c.book_no = b.book_no) ORDER BY b.book_no")
+            .prepare_cached(
+                "SELECT b.enterprise, b.book_no, b.revision, b.doc FROM book_revisions b \
+                 WHERE b.revision = (SELECT MAX(revision) FROM book_revisions c WHERE c.enterprise = b.enterprise AND c.book_no = b.book_no) ORDER BY b.book_no",
+            )
             .map_err(db)?;
-        let rows = st.query_map([], |r| Ok(BookRecord { book_no: r.get(0)?, revision: r.get(1)?, doc_json: r.get(2)? })).map_err(db)?;
+        let rows = st.query_map([], |r| Ok(BookRecord { key: BookKey { enterprise: r.get(0)?, book_no: r.get(1)? }, revision: r.get(2)?, doc_json: r.get(3)? })).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
 
     fn file_book(&mut self, record: &BookRecord, resolutions: &[Resolution]) -> Result<(), StoreError> {
-        let latest: Option<u32> = self.conn.query_row("SELECT MAX(revision) FROM book_revisions WHERE book_no = ?1", params![record.book_no], |r| r.get(0)).map_err(db)?;
+        let key = &record.key;
+        let latest: Option<u32> =
+            self.conn.query_row("SELECT MAX(revision) FROM book_revisions WHERE enterprise = ?1 AND book_no = ?2", params![key.enterprise, key.book_no], |r| r.get(0)).map_err(db)?;
         if latest.unwrap_or(0) + 1 != record.revision {
-            return Err(StoreError::Database(format!("book {} changed concurrently (revision {} expected, {} stored)", record.book_no, record.revision, latest.unwrap_or(0))));
+            return Err(StoreError::Conflict(format!("book {} changed concurrently (revision {} expected, {} stored)", key.book_no, record.revision, latest.unwrap_or(0))));
+        }
+        if record.revision == 1 {
+            if let Some(owner) = self.book_owner(&key.book_no)? {
+                return Err(StoreError::Conflict(format!("book number {} already belongs to enterprise {owner}", key.book_no)));
+            }
+            self.conn.prepare_cached("INSERT INTO book_directory (book_no, enterprise) VALUES (?1, ?2)").map_err(db)?.execute(params![key.book_no, key.enterprise]).map_err(db)?;
         }
         self.conn
-            .prepare_cached("INSERT INTO book_revisions (book_no, revision, doc) VALUES (?1, ?2, ?3)")
+            .prepare_cached("INSERT INTO book_revisions (enterprise, book_no, revision, doc) VALUES (?1, ?2, ?3, ?4)")
             .map_err(db)?
-            .execute(params![record.book_no, record.revision, record.doc_json])
+            .execute(params![key.enterprise, key.book_no, record.revision, record.doc_json])
             .map_err(db)?;
         for r in resolutions {
             let n = self
                 .conn
-                .prepare_cached("INSERT INTO line_resolutions (list_id, line, version, book_revision) SELECT id, ?2, ?3, ?4 FROM lists WHERE list_no = ?1")
+                .prepare_cached("INSERT INTO line_resolutions (list_id, line, version, book_revision) SELECT id, ?3, ?4, ?5 FROM lists WHERE enterprise = ?1 AND list_no = ?2")
                 .map_err(db)?
-                .execute(params![r.list_no, r.line, r.version, record.revision])
+                .execute(params![key.enterprise, r.list_no, r.line, r.version, record.revision])
                 .map_err(db)?;
             if n != 1 {
                 return Err(corrupt(format!("pending line {} of list {} not found", r.line, r.list_no)));
@@ -181,17 +199,17 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn posted_canonical(&mut self, list_no: &str) -> Result<Option<String>, StoreError> {
-        self.conn.prepare_cached("SELECT canonical FROM lists WHERE list_no = ?1").map_err(db)?.query_row(params![list_no], |r| r.get(0)).optional().map_err(db)
+    fn posted_canonical(&mut self, enterprise: &str, list_no: &str) -> Result<Option<String>, StoreError> {
+        self.conn.prepare_cached("SELECT canonical FROM lists WHERE enterprise = ?1 AND list_no = ?2").map_err(db)?.query_row(params![enterprise, list_no], |r| r.get(0)).optional().map_err(db)
     }
 
-    fn append_lists(&mut self, postings: &[Posting]) -> Result<Vec<i64>, StoreError> {
+    fn append_lists(&mut self, enterprise: &str, postings: &[Posting]) -> Result<Vec<i64>, StoreError> {
         let mut ids = Vec::with_capacity(postings.len());
         let mut head = self
             .conn
             .prepare_cached(
-                "INSERT INTO lists (list_no, book_no, declared_on, direction, goods, trade_mode, counterparty_book_no, declaration_no, line_count, canonical) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO lists (list_no, book_no, declared_on, direction, goods, trade_mode, counterparty_book_no, declaration_no, line_count, canonical, enterprise) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .map_err(db)?;
         let mut line = self
@@ -217,7 +235,8 @@ impl Store for SqliteStore {
                 l.counterparty_book_no,
                 l.declaration_no,
                 l.lines.len() as i64,
-                p.canonical
+                p.canonical,
+                enterprise
             ])
             .map_err(db)?;
             let id = self.conn.last_insert_rowid();
@@ -242,7 +261,7 @@ impl Store for SqliteStore {
         Ok(ids)
     }
 
-    fn for_each_list(&mut self, book_no: &str, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    fn for_each_list(&mut self, key: &BookKey, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let to_text = to.map(|d| d.to_string()).unwrap_or_else(|| "9999-12-31".to_owned());
         let mut st = self
             .conn
@@ -251,10 +270,11 @@ impl Store for SqliteStore {
                         d.line, d.item_seq, d.qty, d.amount, d.consumption_version, COALESCE(d.version, r.version), d.origin_country, d.legal_qty, d.second_legal_qty \
                  FROM lists l JOIN list_lines d ON d.list_id = l.id \
                  LEFT JOIN line_resolutions r ON r.list_id = l.id AND r.line = d.line \
-                 WHERE l.book_no = ?1 AND l.id > ?2 AND l.declared_on <= ?3 ORDER BY l.id, d.pos",
+                 WHERE l.enterprise = ?4 AND l.book_no = ?1 AND l.id > ?2 AND l.declared_on <= ?3 ORDER BY l.id, d.pos",
             )
             .map_err(db)?;
-        let mut rows = st.query(params![book_no, after_id, to_text]).map_err(db)?;
+        let book_no = key.book_no.as_str();
+        let mut rows = st.query(params![book_no, after_id, to_text, key.enterprise]).map_err(db)?;
         let mut cur: Option<(StoredList, usize)> = None;
         while let Some(r) = rows.next().map_err(db)? {
             let id: i64 = r.get(0).map_err(db)?;
@@ -315,20 +335,20 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn save_checkpoint(&mut self, book_no: &str, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError> {
+    fn save_checkpoint(&mut self, key: &BookKey, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT OR IGNORE INTO ledger_checkpoints (book_no, revision, last_id, state) VALUES (?1, ?2, ?3, ?4)")
+            .prepare_cached("INSERT OR IGNORE INTO ledger_checkpoints (enterprise, book_no, revision, last_id, state) VALUES (?1, ?2, ?3, ?4, ?5)")
             .map_err(db)?
-            .execute(params![book_no, revision, last_id, state_json])
+            .execute(params![key.enterprise, key.book_no, revision, last_id, state_json])
             .map_err(db)?;
         Ok(())
     }
 
-    fn latest_checkpoint(&mut self, book_no: &str, revision: u32) -> Result<Option<(i64, String)>, StoreError> {
+    fn latest_checkpoint(&mut self, key: &BookKey, revision: u32) -> Result<Option<(i64, String)>, StoreError> {
         self.conn
-            .prepare_cached("SELECT last_id, state FROM ledger_checkpoints WHERE book_no = ?1 AND revision = ?2 ORDER BY last_id DESC LIMIT 1")
+            .prepare_cached("SELECT last_id, state FROM ledger_checkpoints WHERE enterprise = ?1 AND book_no = ?2 AND revision = ?3 ORDER BY last_id DESC LIMIT 1")
             .map_err(db)?
-            .query_row(params![book_no, revision], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![key.enterprise, key.book_no, revision], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(db)
     }

@@ -15,8 +15,9 @@ fn migrations_apply_once_and_records_are_append_only() {
     let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
     assert_eq!(sync, 2, "FULL by default");
     c.execute_batch(
-        "INSERT INTO book_revisions VALUES ('B', 1, '{}');
-         INSERT INTO lists (id, list_no, book_no, declared_on, direction, goods, trade_mode, line_count, canonical) VALUES (1, 'L', 'B', '2026-01-01', 'I', 'material', '0615', 1, '{}');
+        "INSERT INTO book_directory VALUES ('B', 'E');
+         INSERT INTO book_revisions VALUES ('E', 'B', 1, '{}');
+         INSERT INTO lists (id, enterprise, list_no, book_no, declared_on, direction, goods, trade_mode, line_count, canonical) VALUES (1, 'E', 'L', 'B', '2026-01-01', 'I', 'material', '0615', 1, '{}');
          INSERT INTO list_lines (list_id, pos, line, item_seq, qty) VALUES (1, 0, 1, 1, '5');",
     )
     .unwrap();

@@ -1,9 +1,14 @@
 //! The storage trait of Jiamao: the few operations the application needs from a database, and one
-//! error enum. Each backend is its own crate (`jiamao-store-sqlite`, later PostgreSQL).
+//! error enum. Each backend is its own crate (`jiamao-store-sqlite`, `jiamao-store-postgres`).
 //!
-//! Architecture invariant: what is stored is append-only. Book revisions, posted lists and their
-//! lines are only ever inserted; balances are never stored as truth, they are derived by replaying
-//! posted lines (a backend may keep checkpoints of derived state, always recomputable).
+//! Architecture invariants:
+//! - What is stored is append-only. Book revisions, posted lists and their lines are only ever
+//!   inserted; balances are never stored as truth, they are derived by replaying posted lines (a
+//!   backend may keep checkpoints of derived state, always recomputable).
+//! - The enterprise is the unit (以企业为单元): every book, list and line belongs to the enterprise
+//!   that operates the book (经营企业, by its unified social credit code), and every operation on
+//!   them names that enterprise, so that a distributed backend can shard by it. Only the book
+//!   directory (which enterprise owns a book number) and fan-out reports span enterprises.
 
 use chrono::NaiveDate;
 use jiamao_domain::doc::ListDoc;
@@ -14,16 +19,28 @@ use jiamao_domain::ledger::Posting;
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(String),
+    /// Another writer committed a conflicting record first (a unique key); retrying the whole
+    /// operation sees it and decides again.
+    #[error("concurrent write conflict: {0}")]
+    Conflict(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("database schema is version {found}, newer than this program knows ({known}); upgrade jiamao")]
     SchemaTooNew { found: i64, known: i64 },
 }
 
+/// A book and the enterprise that owns it: the unit of storage and locking.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BookKey {
+    /// The operating enterprise's unified social credit code (统一社会信用代码).
+    pub enterprise: String,
+    pub book_no: String,
+}
+
 /// One filed revision of a book (the document as canonical JSON).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookRecord {
-    pub book_no: String,
+    pub key: BookKey,
     /// 1 for the first filing, then one more for each change (变更).
     pub revision: u32,
     pub doc_json: String,
@@ -33,7 +50,7 @@ pub struct BookRecord {
 /// later for lines posted while pending).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredList {
-    /// Posting order across the whole store.
+    /// Posting order: increasing, within a book, in the order lists were committed.
     pub id: i64,
     pub list: ListDoc,
     pub versions: Vec<Option<String>>,
@@ -55,41 +72,47 @@ pub struct Resolution {
 /// caller can bring its in-memory state up to date and then judge lists against balances no one
 /// else is changing.
 pub trait Store: Send {
-    /// Starts a write transaction holding the writer lock of `book_nos`.
-    fn begin_write(&mut self, book_nos: &[&str]) -> Result<(), StoreError>;
+    /// Starts a write transaction holding the writer lock of `books`.
+    fn begin_write(&mut self, books: &[BookKey]) -> Result<(), StoreError>;
 
     /// Commits the write transaction; durable on return.
     fn commit(&mut self) -> Result<(), StoreError>;
 
-    /// Abandons the write transaction.
+    /// Abandons the write transaction (a no-op outside one).
     fn rollback(&mut self) -> Result<(), StoreError>;
 
-    /// The latest revision of a book.
-    fn book(&mut self, book_no: &str) -> Result<Option<BookRecord>, StoreError>;
+    /// Which enterprise owns `book_no` (the book directory).
+    fn book_owner(&mut self, book_no: &str) -> Result<Option<String>, StoreError>;
 
-    /// The latest revision of every book, by `book_no`.
+    /// The latest revision of a book.
+    fn book(&mut self, key: &BookKey) -> Result<Option<BookRecord>, StoreError>;
+
+    /// The latest revision of every book of every enterprise (a fan-out query), by `book_no`.
     fn books(&mut self) -> Result<Vec<BookRecord>, StoreError>;
 
-    /// Appends a book revision with the versions it resolves for pending lines (inside a write).
+    /// Appends a book revision (inside a write), with the versions it resolves for pending lines.
+    /// Revision 1 also enters the book in the directory. Fails with `Conflict` if the revision is
+    /// not exactly one more than the stored latest, or the book number belongs to another enterprise.
     fn file_book(&mut self, record: &BookRecord, resolutions: &[Resolution]) -> Result<(), StoreError>;
 
-    /// The canonical text of a posted list, if `list_no` was posted.
-    fn posted_canonical(&mut self, list_no: &str) -> Result<Option<String>, StoreError>;
+    /// The canonical text of a list the enterprise posted, if it posted `list_no`.
+    fn posted_canonical(&mut self, enterprise: &str, list_no: &str) -> Result<Option<String>, StoreError>;
 
-    /// Appends postings (inside a write; group commit: many lists, each whole). Returns their ids.
-    fn append_lists(&mut self, postings: &[Posting]) -> Result<Vec<i64>, StoreError>;
+    /// Appends postings of one enterprise (inside a write; group commit: many lists, each whole).
+    /// Returns their ids. A `list_no` the enterprise already posted gives `Conflict`.
+    fn append_lists(&mut self, enterprise: &str, postings: &[Posting]) -> Result<Vec<i64>, StoreError>;
 
     /// Calls `f` with every posted list of a book whose id is above `after_id`, in posting order;
     /// only lists declared on or before `to` when it is given.
-    fn for_each_list(&mut self, book_no: &str, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError>;
+    fn for_each_list(&mut self, key: &BookKey, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Saves a checkpoint of a book's derived state (inside a write): the state after every list
     /// up to `last_id` under book revision `revision`. Checkpoints are derived and recomputable.
-    fn save_checkpoint(&mut self, book_no: &str, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError>;
+    fn save_checkpoint(&mut self, key: &BookKey, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError>;
 
     /// The latest checkpoint of a book revision: `(last_id, state_json)`.
-    fn latest_checkpoint(&mut self, book_no: &str, revision: u32) -> Result<Option<(i64, String)>, StoreError>;
+    fn latest_checkpoint(&mut self, key: &BookKey, revision: u32) -> Result<Option<(i64, String)>, StoreError>;
 
-    /// Number of posted lists and lines in the whole store.
+    /// Number of posted lists and lines in the whole store (a fan-out query).
     fn counts(&mut self) -> Result<(u64, u64), StoreError>;
 }
