@@ -116,3 +116,46 @@ pub trait Store: Send {
     /// Number of posted lists and lines in the whole store (a fan-out query).
     fn counts(&mut self) -> Result<(u64, u64), StoreError>;
 }
+
+/// A boxed store is a store: the backend can be chosen at run time (`--db` path or URL).
+impl<T: Store + ?Sized> Store for Box<T> {
+    fn begin_write(&mut self, books: &[BookKey]) -> Result<(), StoreError> {
+        (**self).begin_write(books)
+    }
+    fn commit(&mut self) -> Result<(), StoreError> {
+        (**self).commit()
+    }
+    fn rollback(&mut self) -> Result<(), StoreError> {
+        (**self).rollback()
+    }
+    fn book_owner(&mut self, book_no: &str) -> Result<Option<String>, StoreError> {
+        (**self).book_owner(book_no)
+    }
+    fn book(&mut self, key: &BookKey) -> Result<Option<BookRecord>, StoreError> {
+        (**self).book(key)
+    }
+    fn books(&mut self) -> Result<Vec<BookRecord>, StoreError> {
+        (**self).books()
+    }
+    fn file_book(&mut self, record: &BookRecord, resolutions: &[Resolution]) -> Result<(), StoreError> {
+        (**self).file_book(record, resolutions)
+    }
+    fn posted_canonical(&mut self, enterprise: &str, list_no: &str) -> Result<Option<String>, StoreError> {
+        (**self).posted_canonical(enterprise, list_no)
+    }
+    fn append_lists(&mut self, enterprise: &str, postings: &[Posting]) -> Result<Vec<i64>, StoreError> {
+        (**self).append_lists(enterprise, postings)
+    }
+    fn for_each_list(&mut self, key: &BookKey, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        (**self).for_each_list(key, after_id, to, f)
+    }
+    fn save_checkpoint(&mut self, key: &BookKey, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError> {
+        (**self).save_checkpoint(key, revision, last_id, state_json)
+    }
+    fn latest_checkpoint(&mut self, key: &BookKey, revision: u32) -> Result<Option<(i64, String)>, StoreError> {
+        (**self).latest_checkpoint(key, revision)
+    }
+    fn counts(&mut self) -> Result<(u64, u64), StoreError> {
+        (**self).counts()
+    }
+}

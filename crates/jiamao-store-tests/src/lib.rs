@@ -1,0 +1,190 @@
+//! The conformance suite: scenarios written once against the `Store` trait (through the engine)
+//! and run on every backend (`tests/sqlite.rs` always, `tests/postgres.rs` when a PostgreSQL URL
+//! is given). A backend passes when it gives the same answers as the others, to the last decimal.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use jiamao_app::Engine;
+use jiamao_store::Store;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::{Arc, Barrier};
+
+/// A backend under test: a fresh, empty database, and further connections to the same one (as
+/// other processes would open).
+pub trait Backend: Sync {
+    type S: Store + 'static;
+    /// A new connection to this test's database.
+    fn connect(&self) -> Self::S;
+}
+
+fn engine<B: Backend>(b: &B) -> Engine<B::S> {
+    Engine::new(b.connect())
+}
+
+fn examples() -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interchange/examples");
+    if p.join("expected.json").exists() {
+        Some(p)
+    } else {
+        eprintln!("skipping: ../shared/interchange/examples not found");
+        None
+    }
+}
+
+fn read(dir: &std::path::Path, f: &str) -> String {
+    std::fs::read_to_string(dir.join(f)).unwrap()
+}
+
+/// The example of the interchange format reproduces expected.json exactly.
+pub fn example<B: Backend>(b: &B) {
+    let Some(dir) = examples() else { return };
+    let mut e = engine(b);
+    e.import_book(&read(&dir, "book.json"), "book.json").unwrap();
+    let mut outcomes = Vec::new();
+    for f in ["lists.json", "lists-bad.json"] {
+        for o in e.post_text(&read(&dir, f), f).unwrap() {
+            outcomes.push(serde_json::json!({"list_no": o.list_no, "status": o.status}));
+        }
+    }
+    let expected: Value = serde_json::from_str(&read(&dir, "expected.json")).unwrap();
+    assert_eq!(Value::Array(outcomes), expected["outcomes"]);
+    let st = jiamao_domain::doc::parse_stocktake(&read(&dir, "stocktake.json"), "stocktake.json").unwrap();
+    // A second connection (another process) rebuilds the same state from the store.
+    let mut other = engine(b);
+    let report = other.reconcile("C52002600001", None, Some((&st, "stocktake.json"))).unwrap();
+    assert_eq!(serde_json::to_value(&report).unwrap(), expected["reconcile"]);
+    let as_of = other.balance("C52002600001", Some("2026-03-31".parse().unwrap())).unwrap();
+    // 2026-03-31: imports of 50,000 and 40,000 less the February export of 30,000 film × 0.706185567.
+    assert_eq!(as_of.materials[0].balance, "68814.43299");
+    let to = other.reconcile("C52002600001", Some("2026-03-31".parse().unwrap()), None).unwrap();
+    assert_eq!(to.materials[0].should_remain, "68814.43299");
+    assert_eq!(to.products[0].exported, "30000");
+}
+
+const BOOK: &str = r#"{"book_no":"E1","book_type":"E","trade_mode":"0615",
+ "operator":{"uscc":"91441900698123458E","customs_code":"4419960123","name":"测试","region_code":"441900"},
+ "master_customs":"5200","valid_from":"2026-01-01","valid_until":"2026-12-31",
+ "materials":[{"seq":1,"part_no":"A","hs_code":"3901100090","name":"甲","unit":"035","unit_price":"1","currency":"502","opening_qty":"0.5"}],
+ "products":[{"seq":1,"part_no":"P","hs_code":"3920109090","name":"成品","unit":"035","unit_price":"2","currency":"502"}],
+ "consumption":[{"product_seq":1,"material_seq":1,"version":"1","valid_from":"2026-01-01","net":"0.685","tangible_loss_rate":"0.025","intangible_loss_rate":"0.005"}]}"#;
+
+/// Another enterprise (a different, valid credit code) filing the same book number.
+const OTHER_USCC: &str = "91320505735624180G";
+
+fn list(no: &str, dir: &str, goods: &str, mode: &str, qty: &str) -> String {
+    format!(
+        r#"{{"list_no":"{no}","book_no":"E1","declared_on":"2026-03-01","direction":"{dir}","goods":"{goods}","trade_mode":"{mode}","lines":[{{"line":1,"item_seq":1,"qty":"{qty}","amount":"3.30"}}]}}"#
+    )
+}
+
+fn status<S: Store>(e: &mut Engine<S>, text: &str) -> (String, Option<String>) {
+    let o = e.post_text(text, "t").unwrap().remove(0);
+    (o.status.to_owned(), o.error.map(|x| x.rule))
+}
+
+/// Idempotency by list number, atomic rejection, books owned by one enterprise, changes.
+pub fn idempotency_and_ownership<B: Backend>(b: &B) {
+    let mut e = engine(b);
+    assert_eq!(e.import_book(BOOK, "book").unwrap().status, "filed");
+    assert_eq!(e.import_book(BOOK, "book").unwrap().status, "unchanged");
+    let imp = list("I1", "I", "material", "0615", "100.125");
+    assert_eq!(status(&mut e, &imp), ("posted".into(), None));
+    assert_eq!(status(&mut e, &imp.replace("100.125", "100.1250")), ("duplicate".into(), None), "decimals compare by value");
+    assert_eq!(status(&mut e, &imp.replace("100.125", "100.126")), ("rejected".into(), Some("list_no_conflict".into())));
+    // A rejected list reserves nothing: sent again in a form that fits, it posts.
+    let sale = list("S1", "E", "material", "0644", "500");
+    assert_eq!(status(&mut e, &sale), ("rejected".into(), Some("balance_negative".into())));
+    assert_eq!(status(&mut e, &sale.replace("\"500\"", "\"100.625\"")), ("posted".into(), None));
+    assert_eq!(e.balance("E1", None).unwrap().materials[0].balance, "0");
+    // Another enterprise cannot file a book with this number.
+    let other = BOOK.replace("91441900698123458E", OTHER_USCC);
+    let err = e.import_book(&other, "other.json").unwrap_err().to_string();
+    assert!(err.contains("book_owner"), "{err}");
+    // A change extends validity: revision 2, seen by another connection.
+    let changed = BOOK.replace("2026-12-31", "2027-03-31");
+    assert_eq!(e.import_book(&changed, "change").unwrap().revision, 2);
+    let mut other_conn = engine(b);
+    assert_eq!(other_conn.books().unwrap().iter().find(|r| r.key.book_no == "E1").map(|r| r.revision), Some(2));
+    let late = imp.replace("I1", "I2").replace("2026-03-01", "2027-02-01");
+    assert_eq!(status(&mut other_conn, &late), ("posted".into(), None));
+    let (lists, lines) = other_conn.store_mut().counts().unwrap();
+    assert_eq!((lists, lines), (3, 3));
+}
+
+/// Checkpoints restore exactly the state that a full replay computes.
+pub fn checkpoints<B: Backend>(b: &B) {
+    let mut e = Engine::new(b.connect()).with_checkpoint_lines(2);
+    e.import_book(BOOK, "book").unwrap();
+    for i in 0..12 {
+        let l = if i % 3 == 0 { list(&format!("I{i}"), "I", "material", "0615", "7.25") } else { list(&format!("X{i}"), "E", "product", "0615", "2.5") };
+        assert_eq!(status(&mut e, &l).0, "posted", "list {i}");
+    }
+    let mut fresh = engine(b);
+    let loaded = fresh.ledger("E1").unwrap().unwrap().material_totals();
+    assert_eq!(loaded, fresh.recompute("E1").unwrap().material_totals());
+    assert_eq!(loaded, e.ledger("E1").unwrap().unwrap().material_totals());
+}
+
+/// Many writers on one book at once: 32 clients, each with its own connection, race on the same
+/// list numbers (same and different content) and on the last units of one material. No balance
+/// goes below zero, no list posts twice, every acknowledged list is stored, and the balances equal
+/// a recomputation. `rounds` repeats it with other interleavings.
+pub fn concurrent_writers<B: Backend>(b: &B, rounds: usize) {
+    const CLIENTS: usize = 32;
+    let mut setup = engine(b);
+    setup.import_book(&BOOK.replace("\"0.5\"", "\"0\""), "book").unwrap();
+    for round in 0..rounds {
+        // Stock of exactly 10 units; every client tries to sell 1 (only 10 can), every client
+        // posts the same shared list (one posts, the rest are duplicates), and half the clients
+        // post a clashing version of a second shared list (one posts, the rest conflict).
+        let stock = list(&format!("R{round}-IN"), "I", "material", "0615", "10");
+        assert_eq!(status(&mut setup, &stock).0, "posted");
+        let barrier = Arc::new(Barrier::new(CLIENTS));
+        let results: Vec<Vec<(String, String, Option<String>)>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..CLIENTS)
+                .map(|c| {
+                    let barrier = Arc::clone(&barrier);
+                    s.spawn(move || {
+                        let mut e = engine(b);
+                        let mut mine = vec![
+                            list(&format!("R{round}-SALE-{c}"), "E", "material", "0644", "1"),
+                            list(&format!("R{round}-SHARED"), "I", "material", "0615", "0.001"),
+                            list(&format!("R{round}-CLASH"), "I", "material", "0615", &format!("0.00{}", 1 + c % 2)),
+                        ];
+                        // A different order per client and round.
+                        mine.rotate_left((c + round) % 3);
+                        barrier.wait();
+                        mine.iter()
+                            .map(|t| {
+                                let o = e.post_text(t, "t").unwrap().remove(0);
+                                (o.list_no, o.status.to_owned(), o.error.map(|x| x.rule))
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let all: Vec<_> = results.into_iter().flatten().collect();
+        let count = |pred: &dyn Fn(&(String, String, Option<String>)) -> bool| all.iter().filter(|x| pred(x)).count();
+        let sales_posted = count(&|x| x.0.contains("-SALE-") && x.1 == "posted");
+        assert_eq!(sales_posted, 10, "round {round}: exactly the 10 units in stock can be sold");
+        assert_eq!(count(&|x| x.0.contains("-SALE-") && x.2.as_deref() == Some("balance_negative")), CLIENTS - 10);
+        assert_eq!(count(&|x| x.0.ends_with("-SHARED") && x.1 == "posted"), 1, "round {round}: a shared list posts once");
+        assert_eq!(count(&|x| x.0.ends_with("-SHARED") && x.1 == "duplicate"), CLIENTS - 1);
+        assert_eq!(count(&|x| x.0.ends_with("-CLASH") && x.1 == "posted"), 1, "round {round}: a clashing list posts once");
+        let clash_dup = count(&|x| x.0.ends_with("-CLASH") && x.1 == "duplicate");
+        let clash_conflict = count(&|x| x.0.ends_with("-CLASH") && x.2.as_deref() == Some("list_no_conflict"));
+        assert_eq!(clash_dup + clash_conflict, CLIENTS - 1);
+        assert_eq!(clash_conflict, CLIENTS / 2, "round {round}: the other content is refused");
+    }
+    let mut check = engine(b);
+    let loaded = check.ledger("E1").unwrap().unwrap().material_totals();
+    let recomputed = check.recompute("E1").unwrap().material_totals();
+    assert_eq!(loaded, recomputed);
+    let t = recomputed[0];
+    assert_eq!(t.domestic_sold, jiamao_domain::Decimal::from(10 * rounds as i64));
+    assert!(t.should_remain() >= jiamao_domain::Decimal::ZERO);
+    let (lists, _) = check.store_mut().counts().unwrap();
+    assert_eq!(lists as usize, rounds * (1 + 10 + 2), "every list stored once");
+}
