@@ -182,9 +182,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             let names = item_names(&mut engine, book_no);
             println!("book {} balances{}", r.book_no, as_of.map(|d| format!(" as of {d}")).unwrap_or_default());
-            println!("{:>6}  {:<24} {:>18}", "seq", "material 料件", "balance 余额");
+            println!("{:>6}  {} {:>18}", "seq", pad("material 料件", 28), "balance 余额");
             for m in &r.materials {
-                println!("{:>6}  {:<24} {:>18}", m.seq, names.get(&m.seq).map(String::as_str).unwrap_or(""), m.balance);
+                println!("{:>6}  {} {:>18}", m.seq, pad(names.get(&m.seq).map(String::as_str).unwrap_or(""), 28), m.balance);
             }
             Ok(())
         }
@@ -247,6 +247,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Bench(args) => bench::run(args, &cli.db, cli.durability).map_err(Failure::from),
     }
+}
+
+/// Pads to a terminal width, counting CJK characters as two columns.
+fn pad(text: &str, width: usize) -> String {
+    let cols: usize = text.chars().map(|c| if c >= '\u{2E80}' { 2 } else { 1 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(cols)))
 }
 
 fn item_names(engine: &mut Engine<SqliteStore>, book_no: &str) -> std::collections::BTreeMap<u32, String> {
