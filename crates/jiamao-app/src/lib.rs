@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use jiamao_domain::book::{Book, BookError};
 use jiamao_domain::doc::{self, BookDoc, DocError, ListDoc, StocktakeDoc};
+use jiamao_domain::explain::{Explainer, Explanation};
 use jiamao_domain::ledger::{judge_repost, unknown_book, BookLedger, Outcome, Posting, Rejection};
 use jiamao_domain::policy::Policy;
 use jiamao_domain::report::{self, BalanceReport, ReconcileReport};
@@ -414,8 +415,71 @@ impl<S: Store> Engine<S> {
 
     /// The 报核 report up to a date, with a stocktake when given.
     pub fn reconcile(&mut self, book_no: &str, to: Option<NaiveDate>, stocktake: Option<(&StocktakeDoc, &str)>) -> Result<ReconcileReport, AppError> {
+        self.reconcile_range(book_no, None, to, stocktake)
+    }
+
+    /// The 报核 report of a date range (`from` inclusive: its opening is the should-remain of the
+    /// day before), with a stocktake when given.
+    pub fn reconcile_range(&mut self, book_no: &str, from: Option<NaiveDate>, to: Option<NaiveDate>, stocktake: Option<(&StocktakeDoc, &str)>) -> Result<ReconcileReport, AppError> {
+        let source = stocktake.map_or(String::new(), |s| s.1.to_owned());
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                let error = BookError { at: "--from".into(), rule: "range", message: format!("the range starts on {f}, after its end {t}") };
+                return Err(AppError::Book { source_name: source, error });
+            }
+        }
         let ledger = self.ledger_to(book_no, to)?;
-        report::reconcile(&ledger, stocktake.map(|s| s.0)).map_err(|error| AppError::Book { source_name: stocktake.map_or(String::new(), |s| s.1.to_owned()), error })
+        let before = match from.and_then(|f| f.pred_opt()) {
+            Some(day_before) => Some(self.ledger_to(book_no, Some(day_before))?),
+            None => None,
+        };
+        report::reconcile_range(&ledger, before.as_ref(), stocktake.map(|s| s.0)).map_err(|error| AppError::Book { source_name: source, error })
+    }
+
+    /// The drill-down of one material over the lists declared in `from ..= to` (open ends when
+    /// not given): every line that moved each figure, and the totals by product and 单耗 version.
+    pub fn explain(&mut self, book_no: &str, material_seq: u32, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Explanation, AppError> {
+        let key = self.known_key(book_no)?;
+        let rec = self.store.book(&key)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
+        let book = book_from_record(&rec, &self.policy)?;
+        let mut explainer = Explainer::new(&book, material_seq).ok_or_else(|| AppError::Book {
+            source_name: String::new(),
+            error: BookError { at: "--explain".into(), rule: "unknown_item", message: format!("material seq {material_seq} is not in book {book_no}") },
+        })?;
+        self.store.for_each_list(&key, 0, to, &mut |s| {
+            if from.is_none_or(|f| s.list.declared_on >= f) {
+                explainer.add(&s.list, &s.versions);
+            }
+            Ok(())
+        })?;
+        Ok(explainer.finish())
+    }
+
+    /// Checks the maintained state of a book against a recomputation from every posted line:
+    /// `Ok(None)` when they agree exactly, else a description of the first difference.
+    pub fn verify(&mut self, book_no: &str) -> Result<Option<String>, AppError> {
+        let maintained = self.ledger(book_no)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?.clone();
+        let recomputed = self.recompute(book_no)?;
+        for ((a, b), item) in maintained.material_totals().iter().zip(recomputed.material_totals()).zip(&maintained.book().materials) {
+            if *a != b {
+                return Ok(Some(format!("material {}: maintained {a:?}, recomputed {b:?}", item.seq)));
+            }
+        }
+        for ((a, b), item) in maintained.product_totals().iter().zip(recomputed.product_totals()).zip(&maintained.book().products) {
+            if a != b {
+                return Ok(Some(format!("product {}: maintained {a:?}, recomputed {b:?}", item.seq)));
+            }
+        }
+        if maintained.lists_posted() != recomputed.lists_posted() || maintained.lines_posted() != recomputed.lines_posted() {
+            return Ok(Some(format!(
+                "counts: maintained {} lists / {} lines, recomputed {} / {}",
+                maintained.lists_posted(),
+                maintained.lines_posted(),
+                recomputed.lists_posted(),
+                recomputed.lines_posted()
+            )));
+        }
+        Ok(None)
     }
 
     /// The current in-memory ledger of a book (brought up to date first).

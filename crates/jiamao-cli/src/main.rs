@@ -52,8 +52,17 @@ enum Command {
     /// The reconciliation report (报核) of a book.
     Reconcile {
         book_no: String,
+        /// Start of a range (inclusive): the opening is the should-remain of the day before.
+        #[arg(long)]
+        from: Option<NaiveDate>,
         #[arg(long)]
         to: Option<NaiveDate>,
+        /// Drill down into one material: every list line behind each figure (报核明细).
+        #[arg(long, value_name = "SEQ")]
+        explain: Option<u32>,
+        /// Recompute everything from the posted lines and check the maintained state agrees.
+        #[arg(long)]
+        verify: bool,
         #[arg(long)]
         stocktake: Option<PathBuf>,
         #[arg(long)]
@@ -188,7 +197,47 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Reconcile { book_no, to, stocktake, json } => {
+        Command::Reconcile { book_no, from, to, explain: Some(seq), json, .. } => {
+            let mut engine = open_engine(&cli)?;
+            let ex = engine.explain(book_no, *seq, *from, *to).map_err(|e| app_failure(e, *json))?;
+            if *json {
+                return print_json(&ex);
+            }
+            println!("报核明细 drill-down of material {} ({}) in book {}", ex.material_seq, ex.name, ex.book_no);
+            for c in &ex.contributions {
+                let through = match (c.product_seq, &c.version, &c.product_qty, &c.unit_consumption, &c.bonded_share) {
+                    (Some(p), Some(v), Some(q), Some(uc), Some(sh)) => format!("  ← product {p} × {q}, 单耗 version {v}: {uc} × share {sh}"),
+                    _ => String::new(),
+                };
+                println!("{} {} line {:>3} [{}] {:<18} {:>16}{through}", c.declared_on, c.list_no, c.line, c.trade_mode, c.figure.as_str(), c.qty);
+            }
+            for v in &ex.by_product_version {
+                println!("product {} version {}: {} {} from {} lines (net {} products)", v.product_seq, v.version, v.figure.as_str(), v.qty, v.lines, v.product_qty);
+            }
+            for p in &ex.pending_lines {
+                println!("pending (单耗 not yet declared): {p}");
+            }
+            Ok(())
+        }
+        Command::Reconcile { book_no, verify: true, json, .. } => {
+            let mut engine = open_engine(&cli)?;
+            match engine.verify(book_no).map_err(|e| app_failure(e, *json))? {
+                None => {
+                    if *json {
+                        print_json(&serde_json::json!({"book_no": book_no, "verified": true}))?;
+                    } else {
+                        println!("book {book_no}: the maintained state equals a recomputation from every posted line");
+                    }
+                    Ok(())
+                }
+                Some(diff) => Err(Failure {
+                    code: 1,
+                    json: json.then(|| serde_json::json!({"book_no": book_no, "verified": false, "difference": diff})),
+                    message: format!("book {book_no}: maintained state differs from the recomputation: {diff}"),
+                }),
+            }
+        }
+        Command::Reconcile { book_no, from, to, stocktake, json, .. } => {
             let st_text = stocktake.as_ref().map(|p| read_file(p, *json)).transpose()?;
             let st = match (&st_text, stocktake) {
                 (Some(t), Some(p)) => Some(jiamao_domain::doc::parse_stocktake(t, &source_name(p)).map_err(|e| app_failure(e.into(), *json))?),
@@ -196,7 +245,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             };
             let st_name = stocktake.as_ref().map(|p| source_name(p)).unwrap_or_default();
             let mut engine = open_engine(&cli)?;
-            let r = engine.reconcile(book_no, *to, st.as_ref().map(|s| (s, st_name.as_str()))).map_err(|e| app_failure(e, *json))?;
+            let r = engine.reconcile_range(book_no, *from, *to, st.as_ref().map(|s| (s, st_name.as_str()))).map_err(|e| app_failure(e, *json))?;
             if *json {
                 return print_json(&r);
             }

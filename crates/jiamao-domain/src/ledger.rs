@@ -6,7 +6,7 @@
 
 use crate::book::{Book, BookError};
 use crate::doc::{ConsumptionStage, Goods, ListDoc};
-use crate::movement::{classify, Movement};
+use crate::movement::{classify, MaterialFigure, Movement};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -21,6 +21,11 @@ macro_rules! totals {
             /// Adds `other` field by field; `None` on overflow.
             pub fn checked_add(&self, other: &Self) -> Option<Self> {
                 Some(Self { $($field: self.$field.checked_add(other.$field)?),* })
+            }
+
+            /// Subtracts `other` field by field; `None` on overflow.
+            pub fn checked_sub(&self, other: &Self) -> Option<Self> {
+                Some(Self { $($field: self.$field.checked_sub(other.$field)?),* })
             }
 
             /// Every field name with its value, in report order.
@@ -64,6 +69,23 @@ totals!(
 );
 
 impl MaterialTotals {
+    /// The field of a figure.
+    pub fn figure_mut(&mut self, f: MaterialFigure) -> &mut Decimal {
+        match f {
+            MaterialFigure::Imported => &mut self.imported,
+            MaterialFigure::CarriedIn => &mut self.carried_in,
+            MaterialFigure::SurplusIn => &mut self.surplus_in,
+            MaterialFigure::ReplacedIn => &mut self.replaced_in,
+            MaterialFigure::Consumed => &mut self.consumed,
+            MaterialFigure::DomesticSold => &mut self.domestic_sold,
+            MaterialFigure::ReExported => &mut self.re_exported,
+            MaterialFigure::ReplacedOut => &mut self.replaced_out,
+            MaterialFigure::SurplusOut => &mut self.surplus_out,
+            MaterialFigure::Destroyed => &mut self.destroyed,
+            MaterialFigure::LeftoverDisposed => &mut self.leftover_disposed,
+        }
+    }
+
     /// 应剩余 (FORMAT.md): opening + inflows − outflows. Leftovers lie within consumption.
     pub fn should_remain(&self) -> Decimal {
         self.opening + self.imported + self.carried_in + self.surplus_in + self.replaced_in
@@ -362,20 +384,9 @@ impl BookLedger {
                 }
                 let d = slot(scratch, touched, mark, m, l.line);
                 let q = l.qty;
-                let field = match mv {
-                    Movement::MaterialImport => &mut d.imported,
-                    Movement::MaterialCarryIn => &mut d.carried_in,
-                    Movement::SurplusIn => &mut d.surplus_in,
-                    Movement::SurplusOut => &mut d.surplus_out,
-                    Movement::MaterialDomesticSale => &mut d.domestic_sold,
-                    Movement::ReExport => &mut d.re_exported,
-                    Movement::ReplacedOut => &mut d.replaced_out,
-                    Movement::ReplacedIn => &mut d.replaced_in,
-                    Movement::LeftoverDisposal => &mut d.leftover_disposed,
-                    _ => &mut d.destroyed,
-                };
+                let field = d.figure_mut(mv.material_figure().0);
                 *field = field.checked_add(q).ok_or_else(|| overflow(l.line))?;
-                if matches!(mv, Movement::MaterialImport | Movement::MaterialCarryIn | Movement::SurplusIn) {
+                if mv.is_priced_inflow() {
                     if let Some(a) = l.amount {
                         d.priced_qty = d.priced_qty.checked_add(q).ok_or_else(|| overflow(l.line))?;
                         d.priced_amount = d.priced_amount.checked_add(a).ok_or_else(|| overflow(l.line))?;
@@ -448,12 +459,9 @@ impl BookLedger {
                 let x = q.checked_mul(b.uc_share).ok_or_else(|| overflow(l.line))?;
                 let lo = q.checked_mul(b.leftover_base_per_unit).ok_or_else(|| overflow(l.line))?;
                 let d = slot(scratch, touched, mark, b.material_idx, l.line);
-                let (field, x, lo) = match mv {
-                    Movement::ProductDomesticSale => (&mut d.domestic_sold, x, lo),
-                    Movement::DefectiveDestroyed => (&mut d.destroyed, x, lo),
-                    Movement::ProductReturn => (&mut d.consumed, -x, -lo),
-                    _ => (&mut d.consumed, x, lo),
-                };
+                let (figure, adds) = mv.material_figure();
+                let (x, lo) = if adds { (x, lo) } else { (-x, -lo) };
+                let field = d.figure_mut(figure);
                 *field = field.checked_add(x).ok_or_else(|| overflow(l.line))?;
                 // The bucket belongs to this (now touched) material; commit and clear visit it there.
                 if let Some(s) = b.bucket.and_then(|k| lo_scratch.get_mut(k)) {

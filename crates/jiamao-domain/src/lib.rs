@@ -5,6 +5,7 @@ pub mod book;
 pub mod codes;
 pub mod decimal;
 pub mod doc;
+pub mod explain;
 pub mod ledger;
 pub mod movement;
 pub mod policy;

@@ -52,6 +52,69 @@ impl Movement {
     }
 }
 
+/// The 报核 figure of a material that a movement changes (FORMAT.md effect table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialFigure {
+    Imported,
+    CarriedIn,
+    SurplusIn,
+    ReplacedIn,
+    Consumed,
+    DomesticSold,
+    ReExported,
+    ReplacedOut,
+    SurplusOut,
+    Destroyed,
+    LeftoverDisposed,
+}
+
+impl MaterialFigure {
+    /// The figure's field name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaterialFigure::Imported => "imported",
+            MaterialFigure::CarriedIn => "carried_in",
+            MaterialFigure::SurplusIn => "surplus_in",
+            MaterialFigure::ReplacedIn => "replaced_in",
+            MaterialFigure::Consumed => "consumed",
+            MaterialFigure::DomesticSold => "domestic_sold",
+            MaterialFigure::ReExported => "re_exported",
+            MaterialFigure::ReplacedOut => "replaced_out",
+            MaterialFigure::SurplusOut => "surplus_out",
+            MaterialFigure::Destroyed => "destroyed",
+            MaterialFigure::LeftoverDisposed => "leftover_disposed",
+        }
+    }
+}
+
+impl Movement {
+    /// The material figure this movement changes, and whether it adds (`true`) or takes back.
+    /// For product movements the quantity is converted through 单耗 first.
+    pub fn material_figure(self) -> (MaterialFigure, bool) {
+        use MaterialFigure as F;
+        match self {
+            Movement::MaterialImport => (F::Imported, true),
+            Movement::MaterialCarryIn => (F::CarriedIn, true),
+            Movement::SurplusIn => (F::SurplusIn, true),
+            Movement::SurplusOut => (F::SurplusOut, true),
+            Movement::MaterialDomesticSale | Movement::ProductDomesticSale => (F::DomesticSold, true),
+            Movement::ReExport => (F::ReExported, true),
+            Movement::ReplacedOut => (F::ReplacedOut, true),
+            Movement::ReplacedIn => (F::ReplacedIn, true),
+            Movement::LeftoverDisposal => (F::LeftoverDisposed, true),
+            Movement::MaterialDestroyed | Movement::DefectiveDestroyed => (F::Destroyed, true),
+            Movement::ProductExport | Movement::ProductCarryOut | Movement::ProductReship => (F::Consumed, true),
+            Movement::ProductReturn => (F::Consumed, false),
+        }
+    }
+
+    /// Whether a priced material inflow counts toward the weighted average price.
+    pub fn is_priced_inflow(self) -> bool {
+        matches!(self, Movement::MaterialImport | Movement::MaterialCarryIn | Movement::SurplusIn)
+    }
+}
+
 /// A trade-mode rejection: the rule and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModeError {

@@ -166,13 +166,36 @@ fn material_report(seq: u32, t: &MaterialTotals, actual: Option<Decimal>) -> Mat
 
 /// The 报核 report of a ledger (built from the lists up to the report date), with a stocktake when given.
 pub fn reconcile(ledger: &BookLedger, stocktake: Option<&StocktakeDoc>) -> Result<ReconcileReport, BookError> {
-    let book = ledger.book();
-    let actual = stocktake.map(|st| actual_remain(ledger, st)).transpose()?;
-    let materials = book.materials.iter().zip(ledger.material_totals()).enumerate().map(|(k, (i, t))| material_report(i.seq, &t, actual.as_ref().and_then(|a| a.get(k).copied()))).collect();
+    reconcile_range(ledger, None, stocktake)
+}
+
+/// The 报核 report of a date range: `to` holds the lists up to the range's end, `before` (when the
+/// range has a start) the lists up to the day before it. The opening of the range is the
+/// should-remain of the day before; every flow is the range's own. Difference amounts use the
+/// weighted average price of all priced inflows up to the range's end.
+pub fn reconcile_range(to: &BookLedger, before: Option<&BookLedger>, stocktake: Option<&StocktakeDoc>) -> Result<ReconcileReport, BookError> {
+    let book = to.book();
+    let actual = stocktake.map(|st| actual_remain(to, st)).transpose()?;
+    let overflow = || serr("", "overflow", "figures too large to subtract exactly");
+    let mut material_totals = to.material_totals();
+    let mut product_totals = to.product_totals().to_vec();
+    if let Some(b) = before {
+        for (t, bt) in material_totals.iter_mut().zip(b.material_totals()) {
+            let mut flows = t.checked_sub(&bt).ok_or_else(overflow)?;
+            flows.opening = bt.should_remain();
+            flows.priced_qty = t.priced_qty;
+            flows.priced_amount = t.priced_amount;
+            *t = flows;
+        }
+        for (t, bt) in product_totals.iter_mut().zip(b.product_totals()) {
+            *t = t.checked_sub(bt).ok_or_else(overflow)?;
+        }
+    }
+    let materials = book.materials.iter().zip(material_totals).enumerate().map(|(k, (i, t))| material_report(i.seq, &t, actual.as_ref().and_then(|a| a.get(k).copied()))).collect();
     let products = book
         .products
         .iter()
-        .zip(ledger.product_totals())
+        .zip(product_totals)
         .map(|(i, t)| ProductReport {
             seq: i.seq,
             exported: report_qty(t.exported),

@@ -55,3 +55,31 @@ fn example_reproduces_expected_outcomes_and_report() {
     let got = serde_json::to_value(&report).unwrap_or_default();
     assert_eq!(got, expected["reconcile"], "\ngot: {}", serde_json::to_string_pretty(&got).unwrap_or_default());
 }
+
+#[test]
+fn drill_down_adds_up_to_every_figure_of_the_report() {
+    use jiamao_domain::explain::Explainer;
+    use jiamao_domain::ledger::BookLedger;
+    use jiamao_domain::Decimal;
+    let Some(dir) = examples() else { return };
+    let book = Book::from_doc(parse_book(&read(&dir, "book.json"), "book.json").unwrap(), &Policy::default()).unwrap();
+    let mut ledger = BookLedger::new(book.clone());
+    let mut posted = Vec::new();
+    for l in parse_lists(&read(&dir, "lists.json"), "lists.json").unwrap() {
+        posted.push(ledger.post(l.unwrap()).unwrap());
+    }
+    let report = serde_json::to_value(reconcile(&ledger, None).unwrap()).unwrap();
+    for (k, item) in book.materials.iter().enumerate() {
+        let mut ex = Explainer::new(&book, item.seq).unwrap();
+        for p in &posted {
+            ex.add(&p.list, &p.versions);
+        }
+        let ex = serde_json::to_value(ex.finish()).unwrap();
+        for figure in ["imported", "carried_in", "surplus_in", "replaced_in", "consumed", "domestic_sold", "re_exported", "replaced_out", "surplus_out", "destroyed", "leftover_disposed"] {
+            let sum: Decimal = ex["contributions"].as_array().unwrap().iter().filter(|c| c["figure"] == figure).map(|c| c["qty"].as_str().unwrap().parse::<Decimal>().unwrap()).sum();
+            assert_eq!(serde_json::Value::String(jiamao_domain::decimal::report_qty(sum)), report["materials"][k][figure], "material {} {figure}", item.seq);
+        }
+        let by_version: Decimal = ex["by_product_version"].as_array().unwrap().iter().filter(|v| v["figure"] == "consumed").map(|v| v["qty"].as_str().unwrap().parse::<Decimal>().unwrap()).sum();
+        assert_eq!(serde_json::Value::String(jiamao_domain::decimal::report_qty(by_version)), report["materials"][k]["consumed"]);
+    }
+}

@@ -11,6 +11,7 @@ use axum::Json;
 use chrono::NaiveDate;
 use jiamao_app::{BookImported, ListOutcome};
 use jiamao_domain::doc;
+use jiamao_domain::explain::Explanation;
 use jiamao_domain::report::{BalanceReport, ReconcileReport};
 use jiamao_store::Store;
 use serde::{Deserialize, Serialize};
@@ -36,7 +37,8 @@ pub(crate) struct AsOfQuery {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ToQuery {
+pub(crate) struct RangeQuery {
+    from: Option<String>,
     to: Option<String>,
 }
 
@@ -108,16 +110,30 @@ pub(crate) async fn balance<S: Store + 'static>(
     Ok(Json(report))
 }
 
-/// `GET /api/v1/books/{book_no}/reconcile?to=`: the 报核 report without a stocktake.
+/// `GET /api/v1/books/{book_no}/reconcile?from=&to=`: the 报核 report without a stocktake.
 pub(crate) async fn reconcile<S: Store + 'static>(
     State(engine): State<SharedEngine<S>>,
     path: Result<Path<String>, PathRejection>,
-    q: Result<Query<ToQuery>, QueryRejection>,
+    q: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<ReconcileReport>, ApiError> {
     let book_no = book_no(path)?;
-    let to = query_date("to", query(q)?.to.as_deref())?;
-    let report = with_engine(&engine, move |e| Ok(e.reconcile(&book_no, to, None)?)).await?;
+    let q = query(q)?;
+    let (from, to) = (query_date("from", q.from.as_deref())?, query_date("to", q.to.as_deref())?);
+    let report = with_engine(&engine, move |e| Ok(e.reconcile_range(&book_no, from, to, None)?)).await?;
     Ok(Json(report))
+}
+
+/// `GET /api/v1/books/{book_no}/materials/{seq}/explain?from=&to=`: the drill-down of one material.
+pub(crate) async fn explain<S: Store + 'static>(
+    State(engine): State<SharedEngine<S>>,
+    path: Result<Path<(String, u32)>, PathRejection>,
+    q: Result<Query<RangeQuery>, QueryRejection>,
+) -> Result<Json<Explanation>, ApiError> {
+    let (book_no, seq) = path.map(|Path(p)| p).map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "bad_path", r.body_text()))?;
+    let q = query(q)?;
+    let (from, to) = (query_date("from", q.from.as_deref())?, query_date("to", q.to.as_deref())?);
+    let explanation = with_engine(&engine, move |e| Ok(e.explain(&book_no, seq, from, to)?)).await?;
+    Ok(Json(explanation))
 }
 
 /// `POST /api/v1/books/{book_no}/reconcile?to=` with a stocktake (盘点) document: the 报核 report
@@ -125,14 +141,15 @@ pub(crate) async fn reconcile<S: Store + 'static>(
 pub(crate) async fn reconcile_stocktake<S: Store + 'static>(
     State(engine): State<SharedEngine<S>>,
     path: Result<Path<String>, PathRejection>,
-    q: Result<Query<ToQuery>, QueryRejection>,
+    q: Result<Query<RangeQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ReconcileReport>, ApiError> {
     let book_no = book_no(path)?;
-    let to = query_date("to", query(q)?.to.as_deref())?;
+    let q = query(q)?;
+    let (from, to) = (query_date("from", q.from.as_deref())?, query_date("to", q.to.as_deref())?);
     let text = body_text(body)?;
     let stocktake = doc::parse_stocktake(&text, BODY_SOURCE).map_err(|e| ApiError::document(&e))?;
-    let report = with_engine(&engine, move |e| Ok(e.reconcile(&book_no, to, Some((&stocktake, BODY_SOURCE)))?)).await?;
+    let report = with_engine(&engine, move |e| Ok(e.reconcile_range(&book_no, from, to, Some((&stocktake, BODY_SOURCE)))?)).await?;
     Ok(Json(report))
 }
 

@@ -65,6 +65,7 @@ pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
         .route("/api/v1/lists", post(api::post_lists::<S>))
         .route("/api/v1/books/{book_no}/balance", get(api::balance::<S>))
         .route("/api/v1/books/{book_no}/reconcile", get(api::reconcile::<S>).post(api::reconcile_stocktake::<S>))
+        .route("/api/v1/books/{book_no}/materials/{seq}/explain", get(api::explain::<S>))
         .fallback(web::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))

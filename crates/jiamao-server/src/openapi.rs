@@ -131,7 +131,7 @@ fn paths() -> Value {
             "get": {
                 "operationId": "reconcile",
                 "summary": "The reconciliation report (报核), counting lists declared on or before to (default: all).",
-                "parameters": [book_no_path(), date_query("to", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
+                "parameters": [book_no_path(), date_query("from", "Start of a range (YYYY-MM-DD, inclusive): the opening is the should-remain of the day before and the flows are the range's own."), date_query("to", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
                 "responses": {
                     "200": ok("The report, without actual_remain, difference and difference_amount.", json!({ "$ref": "#/components/schemas/ReconcileReport" })),
                     "400": error_response("A query parameter is not a date (rule bad_query, field names it)."),
@@ -142,7 +142,7 @@ fn paths() -> Value {
             "post": {
                 "operationId": "reconcileWithStocktake",
                 "summary": "The reconciliation report (报核) against a stocktake (盘点).",
-                "parameters": [book_no_path(), date_query("to", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
+                "parameters": [book_no_path(), date_query("from", "Start of a range (YYYY-MM-DD, inclusive)."), date_query("to", "Count lists with declared_on ≤ this date (YYYY-MM-DD).")],
                 "requestBody": body("A stocktake document for this book.", "#/components/schemas/StocktakeDocument"),
                 "responses": {
                     "200": ok("The report with actual_remain, difference and difference_amount.", json!({ "$ref": "#/components/schemas/ReconcileReport" })),
@@ -150,6 +150,25 @@ fn paths() -> Value {
                     "404": error_response("The book is not known (rule unknown_book)."),
                     "413": error_response("The body is larger than the server accepts (16 MiB)."),
                     "422": error_response("The stocktake was rejected: document_format, or the rule it broke (unknown_item, stocktake_duplicate, no_valid_version, …)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/materials/{seq}/explain": {
+            "get": {
+                "operationId": "explain",
+                "summary": "Drill-down of one material (报核明细): every list line that moved each figure, and totals by product and 单耗 version.",
+                "parameters": [
+                    book_no_path(),
+                    { "name": "seq", "in": "path", "required": true, "description": "The material's seq (备案序号).", "schema": { "type": "integer", "minimum": 1 } },
+                    date_query("from", "Only lists declared on or after this date (YYYY-MM-DD)."),
+                    date_query("to", "Only lists declared on or before this date (YYYY-MM-DD).")
+                ],
+                "responses": {
+                    "200": ok("The drill-down.", json!({ "$ref": "#/components/schemas/Explanation" })),
+                    "400": error_response("A path or query parameter is malformed (rule bad_path or bad_query)."),
+                    "404": error_response("The book is not known (rule unknown_book)."),
+                    "422": error_response("The material is not in the book (rule unknown_item)."),
                     "500": error_response("A fault of the server.")
                 }
             }
@@ -300,6 +319,53 @@ fn schemas() -> Value {
                 "book_no": { "type": "string" },
                 "materials": { "type": "array", "items": { "$ref": "#/components/schemas/MaterialReport" } },
                 "products": { "type": "array", "items": { "$ref": "#/components/schemas/ProductReport" } }
+            }
+        },
+        "Explanation": {
+            "type": "object",
+            "required": ["book_no", "material_seq", "name", "contributions", "by_product_version", "pending_lines"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "material_seq": { "type": "integer" },
+                "name": { "type": "string" },
+                "contributions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["list_no", "declared_on", "trade_mode", "line", "figure", "qty"],
+                        "properties": {
+                            "list_no": { "type": "string" },
+                            "declared_on": { "$ref": "#/components/schemas/Date" },
+                            "trade_mode": { "type": "string" },
+                            "line": { "type": "integer" },
+                            "figure": { "type": "string", "enum": ["imported", "carried_in", "surplus_in", "replaced_in", "consumed", "domestic_sold", "re_exported", "replaced_out", "surplus_out", "destroyed", "leftover_disposed"] },
+                            "qty": { "$ref": "#/components/schemas/Quantity" },
+                            "product_seq": { "type": "integer" },
+                            "version": { "type": "string" },
+                            "product_qty": { "$ref": "#/components/schemas/Quantity" },
+                            "unit_consumption": { "$ref": "#/components/schemas/Quantity" },
+                            "bonded_share": { "$ref": "#/components/schemas/Quantity" },
+                            "leftover": { "$ref": "#/components/schemas/Quantity" },
+                            "amount": { "$ref": "#/components/schemas/Amount" }
+                        }
+                    }
+                },
+                "by_product_version": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["product_seq", "version", "figure", "lines", "product_qty", "qty"],
+                        "properties": {
+                            "product_seq": { "type": "integer" },
+                            "version": { "type": "string" },
+                            "figure": { "type": "string" },
+                            "lines": { "type": "integer" },
+                            "product_qty": { "$ref": "#/components/schemas/Quantity" },
+                            "qty": { "$ref": "#/components/schemas/Quantity" }
+                        }
+                    }
+                },
+                "pending_lines": { "type": "array", "items": { "type": "string" } }
             }
         },
         "Enterprise": enterprise,

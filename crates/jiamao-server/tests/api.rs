@@ -179,6 +179,25 @@ async fn the_example_case_reproduces_expected_json() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["materials"][0]["imported"], "50000");
 
+    // A range: from the second quarter on, the opening is the should-remain of 31 March.
+    let r = get(&app, &format!("/api/v1/books/{BOOK_NO}/reconcile?from=2026-04-01&to=2026-12-31")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let range = r.json();
+    assert_eq!(range["materials"][0]["opening"], "68814.43299");
+    assert_eq!(range["materials"][0]["imported"], "0");
+    assert_eq!(range["materials"][0]["should_remain"], expected["reconcile"]["materials"][0]["should_remain"]);
+    // Drill-down of material 1: the list lines add up to the report's figures.
+    let r = get(&app, &format!("/api/v1/books/{BOOK_NO}/materials/1/explain")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ex = r.json();
+    let dec = |v: &Value| v.as_str().and_then(|t| t.parse::<jiamao_domain::Decimal>().ok()).expect("a decimal string");
+    let sum = |figure: &str| -> jiamao_domain::Decimal { ex["contributions"].as_array().expect("contributions").iter().filter(|c| c["figure"] == figure).map(|c| dec(&c["qty"])).sum() };
+    assert_eq!(sum("imported"), dec(&expected["reconcile"]["materials"][0]["imported"]), "imported lines add up");
+    assert_eq!(jiamao_domain::decimal::report_qty(sum("consumed")), expected["reconcile"]["materials"][0]["consumed"], "consumption lines add up");
+    assert!(ex["by_product_version"].as_array().is_some_and(|v| !v.is_empty()));
+    let r = get(&app, &format!("/api/v1/books/{BOOK_NO}/materials/99/explain")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+
     // Filing the same book again changes nothing.
     let r = post(&app, "/api/v1/books", &read(&dir, "book.json")).await;
     assert_eq!(r.json()["status"], "unchanged");
@@ -318,6 +337,7 @@ async fn openapi_describes_every_route() {
         ("/api/v1/lists", &["post"][..]),
         ("/api/v1/books/{book_no}/balance", &["get"][..]),
         ("/api/v1/books/{book_no}/reconcile", &["get", "post"][..]),
+        ("/api/v1/books/{book_no}/materials/{seq}/explain", &["get"][..]),
         ("/api/openapi.json", &["get"][..]),
         ("/healthz", &["get"][..]),
     ] {
@@ -325,7 +345,7 @@ async fn openapi_describes_every_route() {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} is not described");
         }
     }
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(6), "a described path the server does not serve");
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(7), "a described path the server does not serve");
     assert!(doc["paths"]["/api/v1/lists"]["post"]["responses"]["200"]["headers"]["X-Jiamao-Rejected"].is_object());
 }
 

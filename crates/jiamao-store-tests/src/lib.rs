@@ -146,7 +146,7 @@ pub fn concurrent_writers<B: Backend>(b: &B, rounds: usize) {
                     let barrier = Arc::clone(&barrier);
                     s.spawn(move || {
                         let mut e = engine(b);
-                        let mut mine = vec![
+                        let mut mine = [
                             list(&format!("R{round}-SALE-{c}"), "E", "material", "0644", "1"),
                             list(&format!("R{round}-SHARED"), "I", "material", "0615", "0.001"),
                             list(&format!("R{round}-CLASH"), "I", "material", "0615", &format!("0.00{}", 1 + c % 2)),
@@ -166,7 +166,8 @@ pub fn concurrent_writers<B: Backend>(b: &B, rounds: usize) {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let all: Vec<_> = results.into_iter().flatten().collect();
-        let count = |pred: &dyn Fn(&(String, String, Option<String>)) -> bool| all.iter().filter(|x| pred(x)).count();
+        type Outcome = (String, String, Option<String>);
+        let count = |pred: &dyn Fn(&Outcome) -> bool| all.iter().filter(|x| pred(x)).count();
         let sales_posted = count(&|x| x.0.contains("-SALE-") && x.1 == "posted");
         assert_eq!(sales_posted, 10, "round {round}: exactly the 10 units in stock can be sold");
         assert_eq!(count(&|x| x.0.contains("-SALE-") && x.2.as_deref() == Some("balance_negative")), CLIENTS - 10);
