@@ -245,11 +245,9 @@ impl<S: Store> Engine<S> {
             let commit = r.status != "unchanged";
             Ok((r, commit))
         });
-        if let Err(AppError::Store(StoreError::Conflict(m))) = &result {
-            if m.contains("belongs to enterprise") {
-                let error = BookError { at: "book_no".into(), rule: "book_owner", message: m.clone() };
-                return Err(AppError::Book { source_name: source.to_owned(), error });
-            }
+        if let Err(AppError::Store(StoreError::BookOwner(m))) = &result {
+            let error = BookError { at: "book_no".into(), rule: "book_owner", message: m.clone() };
+            return Err(AppError::Book { source_name: source.to_owned(), error });
         }
         result
     }

@@ -40,6 +40,9 @@ pub struct BenchArgs {
     /// Also post the same lists from JSON text (parsing included).
     #[arg(long)]
     with_json: bool,
+    /// Also post on PostgreSQL: the URL of a server where scratch databases may be created.
+    #[arg(long, value_name = "URL")]
+    pg: Option<String>,
     /// Skip the peer design (balances as rows rewritten by every list).
     #[arg(long)]
     no_peer: bool,
@@ -142,7 +145,22 @@ fn run_once(a: &BenchArgs, dir: &std::path::Path, durability: Durability, book: 
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    let mut engine = Engine::new(SqliteStore::open(&path, durability)?);
+    let secs = post_all(a, Engine::new(SqliteStore::open(&path, durability)?), book, lists, texts);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    secs
+}
+
+/// One run on PostgreSQL: a scratch database of its own on the server of `server_url`.
+fn run_once_pg(a: &BenchArgs, server_url: &str, book: &str, lists: &[ListDoc]) -> anyhow::Result<f64> {
+    let scratch = jiamao_store_postgres::scratch::ScratchDb::create(server_url, "jiamao_bench")?;
+    let store = jiamao_store_postgres::PgStore::connect(&scratch.url)?;
+    post_all(a, Engine::new(store), book, lists, None)
+}
+
+/// Files the book, then posts every list in batches; returns the seconds the posting took.
+fn post_all<S: jiamao_store::Store>(a: &BenchArgs, mut engine: Engine<S>, book: &str, lists: &[ListDoc], texts: Option<&[String]>) -> anyhow::Result<f64> {
     engine.import_book(book, "bench book").map_err(|e| anyhow::anyhow!("{e}"))?;
     let t0 = Instant::now();
     let mut posted = 0usize;
@@ -163,10 +181,6 @@ fn run_once(a: &BenchArgs, dir: &std::path::Path, durability: Durability, book: 
     let secs = t0.elapsed().as_secs_f64();
     if posted != lists.len() {
         bail!("only {posted} of {} lists posted; the benchmark data is wrong", lists.len());
-    }
-    drop(engine);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     Ok(secs)
 }
@@ -217,6 +231,15 @@ pub fn run(a: &BenchArgs, _db: &str, _durability: Durability) -> anyhow::Result<
         }
         let m = median(times.clone());
         medians.push(m);
+        println!("{name:<34} {m:>12.3} {:>16.0} {:>14.0}   runs: {}", lines as f64 / m, lists.len() as f64 / m, times.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(" "));
+    }
+    if let Some(url) = &a.pg {
+        let mut times = Vec::new();
+        for _ in 0..a.runs.max(1) {
+            times.push(run_once_pg(a, url, &book, &lists)?);
+        }
+        let m = median(times.clone());
+        let name = "posting, PostgreSQL";
         println!("{name:<34} {m:>12.3} {:>16.0} {:>14.0}   runs: {}", lines as f64 / m, lists.len() as f64 / m, times.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(" "));
     }
     if !a.no_peer {

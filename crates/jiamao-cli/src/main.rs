@@ -10,6 +10,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use jiamao_app::{AppError, Engine, ListOutcome};
+use jiamao_store::Store;
+use jiamao_store_postgres::PgStore;
 use jiamao_store_sqlite::{Durability, SqliteStore};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -128,11 +130,31 @@ fn app_failure(e: AppError, json: bool) -> Failure {
     Failure { code, message, json }
 }
 
-fn open_engine(cli: &Cli) -> Result<Engine<SqliteStore>, Failure> {
-    if cli.db.starts_with("postgres://") || cli.db.starts_with("postgresql://") {
-        return Err(Failure { code: 1, message: "the PostgreSQL backend is not in this build yet; use a SQLite file path".into(), json: None });
+/// The store named by `--db`: a PostgreSQL URL, or a SQLite file path.
+pub(crate) fn open_store(db: &str, durability: Durability) -> Result<Box<dyn Store>, Failure> {
+    let failed = |e: jiamao_store::StoreError| Failure { code: 1, message: format!("cannot open database {}: {e}", redact(db)), json: None };
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        return Ok(Box::new(PgStore::connect(db).map_err(failed)?));
     }
-    let store = SqliteStore::open(Path::new(&cli.db), cli.durability).map_err(|e| Failure { code: 1, message: format!("cannot open database {}: {e}", cli.db), json: None })?;
+    Ok(Box::new(SqliteStore::open(Path::new(db), durability).map_err(failed)?))
+}
+
+/// A database URL without its password, for messages.
+fn redact(db: &str) -> String {
+    match (db.find("://"), db.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &db[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &db[..s + 3], &db[at..]),
+                None => db.to_owned(),
+            }
+        }
+        _ => db.to_owned(),
+    }
+}
+
+fn open_engine(cli: &Cli) -> Result<Engine<Box<dyn Store>>, Failure> {
+    let store = open_store(&cli.db, cli.durability)?;
     // Tests lower the checkpoint interval to exercise restore paths.
     let every = std::env::var("JIAMAO_CHECKPOINT_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(jiamao_app::DEFAULT_CHECKPOINT_LINES);
     Ok(Engine::new(store).with_checkpoint_lines(every))
@@ -304,7 +326,7 @@ fn pad(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(cols)))
 }
 
-fn item_names(engine: &mut Engine<SqliteStore>, book_no: &str) -> std::collections::BTreeMap<u32, String> {
+fn item_names(engine: &mut Engine<Box<dyn Store>>, book_no: &str) -> std::collections::BTreeMap<u32, String> {
     match engine.ledger(book_no) {
         Ok(Some(l)) => l.book().materials.iter().map(|m| (m.seq, m.name.clone())).collect(),
         _ => Default::default(),
@@ -339,7 +361,7 @@ fn report_outcomes(outcomes: &[ListOutcome], file: &Path, json: bool) -> Result<
     Ok(())
 }
 
-fn serve(engine: Engine<SqliteStore>, addr: &str) -> Result<(), Failure> {
+fn serve(engine: Engine<Box<dyn Store>>, addr: &str) -> Result<(), Failure> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;

@@ -176,7 +176,7 @@ impl Store for SqliteStore {
         }
         if record.revision == 1 {
             if let Some(owner) = self.book_owner(&key.book_no)? {
-                return Err(StoreError::Conflict(format!("book number {} already belongs to enterprise {owner}", key.book_no)));
+                return Err(StoreError::BookOwner(format!("book number {} already belongs to enterprise {owner}", key.book_no)));
             }
             self.conn.prepare_cached("INSERT INTO book_directory (book_no, enterprise) VALUES (?1, ?2)").map_err(db)?.execute(params![key.book_no, key.enterprise]).map_err(db)?;
         }

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// operation sees it and decides again.
     #[error("concurrent write conflict: {0}")]
     Conflict(String),
+    /// The book number is filed by another enterprise (permanent, not worth retrying).
+    #[error("{0}")]
+    BookOwner(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("database schema is version {found}, newer than this program knows ({known}); upgrade jiamao")]
@@ -92,7 +95,8 @@ pub trait Store: Send {
 
     /// Appends a book revision (inside a write), with the versions it resolves for pending lines.
     /// Revision 1 also enters the book in the directory. Fails with `Conflict` if the revision is
-    /// not exactly one more than the stored latest, or the book number belongs to another enterprise.
+    /// not exactly one more than the stored latest, and with `BookOwner` if the book number belongs to
+    /// another enterprise.
     fn file_book(&mut self, record: &BookRecord, resolutions: &[Resolution]) -> Result<(), StoreError>;
 
     /// The canonical text of a list the enterprise posted, if it posted `list_no`.

@@ -1,0 +1,106 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The schema is ready to be distributed by enterprise on Citus: every table says its role in its
+//! comment, and on every table distributed by enterprise the primary key, every unique constraint
+//! or unique index and every foreign key start with the column `enterprise` (so that rows of one
+//! enterprise are co-located and constraints can be checked on one shard).
+
+mod common;
+
+use common::TestDb;
+use std::collections::BTreeMap;
+
+const DISTRIBUTED: &str = "citus:distributed:enterprise";
+const REFERENCE: &str = "citus:reference";
+
+#[test]
+fn enterprise_leads_every_key_of_every_distributed_table() {
+    let Some(db) = TestDb::new() else { return };
+    let mut s = db.store();
+    let c = s.client();
+    let roles: BTreeMap<String, Option<String>> = c
+        .query(
+            "SELECT t.table_name::text, obj_description(format('%I.%I', t.table_schema, t.table_name)::regclass, 'pg_class') \
+             FROM information_schema.tables t WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for (table, role) in &roles {
+        assert!(matches!(role.as_deref(), Some(DISTRIBUTED | REFERENCE)), "table {table} has no Citus role in its comment: {role:?}");
+    }
+    let distributed: Vec<&String> = roles.iter().filter(|(_, r)| r.as_deref() == Some(DISTRIBUTED)).map(|(t, _)| t).collect();
+    let reference: Vec<&String> = roles.iter().filter(|(_, r)| r.as_deref() == Some(REFERENCE)).map(|(t, _)| t).collect();
+    for t in ["book_revisions", "ledger_checkpoints", "line_resolutions", "list_lines", "lists"] {
+        assert!(distributed.iter().any(|d| *d == t), "{t} must be distributed by enterprise: {roles:?}");
+    }
+    for t in ["book_directory", "schema_migrations"] {
+        assert!(reference.iter().any(|d| *d == t), "{t} must be a reference table: {roles:?}");
+    }
+
+    for table in distributed {
+        // The distribution column: present, first, text and required.
+        let col: (String, String, String) = c
+            .query_one(
+                "SELECT column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 AND ordinal_position = 1",
+                &[table],
+            )
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .unwrap();
+        assert_eq!(col, ("enterprise".into(), "text".into(), "NO".into()), "{table}: first column");
+
+        // Primary key, unique and foreign-key constraints: the first key column is enterprise.
+        let constraints = c
+            .query(
+                "SELECT tc.constraint_name::text, tc.constraint_type::text, \
+                        (SELECT k.column_name::text FROM information_schema.key_column_usage k \
+                          WHERE k.constraint_schema = tc.constraint_schema AND k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name \
+                          AND k.ordinal_position = 1) \
+                 FROM information_schema.table_constraints tc \
+                 WHERE tc.table_schema = current_schema() AND tc.table_name = $1 AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')",
+                &[table],
+            )
+            .unwrap();
+        assert!(constraints.iter().any(|r| r.get::<_, String>(1) == "PRIMARY KEY"), "{table} has no primary key");
+        for r in &constraints {
+            let (name, kind, first): (String, String, Option<String>) = (r.get(0), r.get(1), r.get(2));
+            assert_eq!(first.as_deref(), Some("enterprise"), "{table}: {kind} {name} must start with enterprise");
+        }
+
+        // A foreign key refers to a distributed table by its own enterprise-first key (co-located).
+        let fks = c
+            .query(
+                "SELECT con.conname::text, ref.relname::text, ra.attname::text, \
+                        obj_description(con.confrelid, 'pg_class') \
+                 FROM pg_constraint con \
+                 JOIN pg_class ref ON ref.oid = con.confrelid \
+                 JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = con.confkey[1] \
+                 WHERE con.contype = 'f' AND con.conrelid = $1::text::regclass",
+                &[table],
+            )
+            .unwrap();
+        for r in &fks {
+            let (name, target, first, role): (String, String, String, Option<String>) = (r.get(0), r.get(1), r.get(2), r.get(3));
+            assert_eq!(role.as_deref(), Some(DISTRIBUTED), "{table}: foreign key {name} refers to {target}, not distributed by enterprise");
+            assert_eq!(first, "enterprise", "{table}: foreign key {name} refers to {target} by {first}");
+        }
+
+        // Unique indexes (not only constraints) too: Citus can only enforce them on one shard.
+        let indexes = c
+            .query(
+                "SELECT ic.relname::text, a.attname::text, i.indisunique \
+                 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+                 WHERE i.indrelid = $1::text::regclass",
+                &[table],
+            )
+            .unwrap();
+        for r in &indexes {
+            let (name, first, unique): (String, String, bool) = (r.get(0), r.get(1), r.get(2));
+            // Every index leads with enterprise: queries always filter by it.
+            assert_eq!(first, "enterprise", "{table}: index {name} (unique: {unique}) must start with enterprise");
+        }
+    }
+}

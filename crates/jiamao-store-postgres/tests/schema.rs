@@ -1,0 +1,115 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The PostgreSQL schema: migrations apply once (also when several processes connect at once), a
+//! newer schema is refused, and the ledger tables refuse UPDATE and DELETE.
+
+mod common;
+
+use common::TestDb;
+use jiamao_store::StoreError;
+use jiamao_store_postgres::{PgStore, SCHEMA_VERSION};
+
+#[test]
+fn connection_strings_name_the_test_database() {
+    use common::with_database;
+    assert_eq!(with_database("postgres://postgres@%2Ftmp%2Fs:54329/postgres", "x"), "postgres://postgres@%2Ftmp%2Fs:54329/x");
+    assert_eq!(with_database("postgresql://u:p@h:1/d?connect_timeout=5", "x"), "postgresql://u:p@h:1/x?connect_timeout=5");
+    assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+    assert_eq!(with_database("host=/tmp port=1 user=postgres", "x"), "host=/tmp port=1 user=postgres dbname=x");
+}
+
+#[test]
+fn a_bad_connection_string_is_a_database_error() {
+    let err = PgStore::connect("postgres://nobody@%2Fnonexistent%2Fdir:1/x").err().expect("no server there");
+    assert!(matches!(err, StoreError::Database(_)), "{err:?}");
+    let err = PgStore::connect("postgres://[not a url").err().expect("malformed");
+    assert!(matches!(err, StoreError::Database(_)), "{err:?}");
+}
+
+#[test]
+fn migrations_apply_once() {
+    let Some(db) = TestDb::new() else { return };
+    let mut s = db.store();
+    assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(s);
+    // Connecting again applies nothing twice.
+    let mut s = db.store();
+    assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+    let n: i64 = s.client().query_one("SELECT COUNT(*) FROM schema_migrations", &[]).unwrap().get(0);
+    assert_eq!(n, SCHEMA_VERSION);
+}
+
+#[test]
+fn many_processes_may_connect_to_a_new_database_at_once() {
+    let Some(db) = TestDb::new() else { return };
+    let barrier = std::sync::Barrier::new(8);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    db.store().schema_version().unwrap()
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), SCHEMA_VERSION);
+        }
+    });
+    let n: i64 = db.raw().query_one("SELECT COUNT(*) FROM schema_migrations", &[]).unwrap().get(0);
+    assert_eq!(n, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let Some(db) = TestDb::new() else { return };
+    let mut s = db.store();
+    s.client().execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')", &[]).unwrap();
+    drop(s);
+    match PgStore::connect(&db.url) {
+        Err(StoreError::SchemaTooNew { found: 99, known }) => assert_eq!(known, SCHEMA_VERSION),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("a newer schema must be refused"),
+    }
+}
+
+#[test]
+fn records_are_append_only() {
+    let Some(db) = TestDb::new() else { return };
+    let mut s = db.store();
+    let c = s.client();
+    c.batch_execute(
+        "INSERT INTO book_directory VALUES ('B', 'E');
+         INSERT INTO book_revisions VALUES ('E', 'B', 1, '{}');
+         INSERT INTO lists (enterprise, id, list_no, book_no, declared_on, direction, goods, trade_mode, line_count, canonical) VALUES ('E', 1, 'L', 'B', '2026-01-01', 'I', 'material', '0615', 1, '{}');
+         INSERT INTO list_lines (enterprise, list_id, pos, line, item_seq, qty) VALUES ('E', 1, 0, 1, 1, 5);
+         INSERT INTO line_resolutions VALUES ('E', 1, 1, '1', 2);
+         INSERT INTO ledger_checkpoints VALUES ('E', 'B', 1, 1, '{}');",
+    )
+    .unwrap();
+    for sql in [
+        "UPDATE book_directory SET enterprise = 'F'",
+        "DELETE FROM book_directory",
+        "TRUNCATE book_directory CASCADE",
+        "UPDATE book_revisions SET doc = 'x'",
+        "DELETE FROM book_revisions",
+        "TRUNCATE book_revisions",
+        "UPDATE lists SET book_no = 'C'",
+        "DELETE FROM lists",
+        "TRUNCATE lists CASCADE",
+        "UPDATE list_lines SET qty = 6",
+        "DELETE FROM list_lines",
+        "TRUNCATE list_lines",
+        "UPDATE line_resolutions SET version = '2'",
+        "DELETE FROM line_resolutions",
+        "TRUNCATE line_resolutions",
+        "UPDATE ledger_checkpoints SET state = 'x'",
+    ] {
+        let err = c.batch_execute(sql).unwrap_err();
+        let text = err.as_db_error().map(|d| d.message().to_owned()).unwrap_or_else(|| err.to_string());
+        assert!(text.contains("append-only"), "{sql}: {text}");
+    }
+    let n: i64 = c.query_one("SELECT (SELECT COUNT(*) FROM lists) + (SELECT COUNT(*) FROM list_lines) + (SELECT COUNT(*) FROM line_resolutions)", &[]).unwrap().get(0);
+    assert_eq!(n, 3, "nothing was changed");
+    // Checkpoints are derived: one may be deleted, never changed.
+    c.batch_execute("DELETE FROM ledger_checkpoints").unwrap();
+}
