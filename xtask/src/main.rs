@@ -76,7 +76,10 @@ impl Cluster {
             return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
         }
         let port = free_port().ok_or("no free port")?;
-        let opts = format!("-k {} -p {port} -c listen_addresses='' -c fsync=off -c max_connections=200", dir.display());
+        let opts = format!(
+            "-k {} -p {port} -c listen_addresses='' -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=10000",
+            dir.display()
+        );
         let cluster = Cluster { bin: bin.clone(), data: data.clone(), dir: dir.clone(), as_postgres };
         let out =
             pg_command(&bin, "pg_ctl", as_postgres).arg("-D").arg(&data).arg("-o").arg(&opts).arg("-l").arg(dir.join("log")).args(["-w", "start"]).output().map_err(|e| format!("pg_ctl: {e}"))?;

@@ -146,17 +146,52 @@ fn run_once(a: &BenchArgs, dir: &std::path::Path, durability: Durability, book: 
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let secs = post_all(a, Engine::new(SqliteStore::open(&path, durability)?), book, lists, texts);
+    let report = secs.and_then(|s| Ok((s, time_reports(|| Ok(Engine::new(SqliteStore::open(&path, durability)?)))?)));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    secs
+    let (s, r) = report?;
+    REPORT_TIMES.with(|t| t.borrow_mut().push(r));
+    Ok(s)
+}
+
+thread_local! {
+    /// (reconcile as a new process would, full recomputation) seconds of each run, by case.
+    static REPORT_TIMES: std::cell::RefCell<Vec<(f64, f64)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Times the 报核 report as a new process computes it (state from the latest checkpoint plus the
+/// lines after it) and a full recomputation from every posted line, each on a fresh connection.
+fn time_reports<S: jiamao_store::Store>(open: impl Fn() -> anyhow::Result<Engine<S>>) -> anyhow::Result<(f64, f64)> {
+    let t0 = Instant::now();
+    let mut e = open()?;
+    e.reconcile("E44190000001", None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let reconcile = t0.elapsed().as_secs_f64();
+    let mut e = open()?;
+    let t1 = Instant::now();
+    e.recompute("E44190000001").map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((reconcile, t1.elapsed().as_secs_f64()))
 }
 
 /// One run on PostgreSQL: a scratch database of its own on the server of `server_url`.
 fn run_once_pg(a: &BenchArgs, server_url: &str, book: &str, lists: &[ListDoc]) -> anyhow::Result<f64> {
     let scratch = jiamao_store_postgres::scratch::ScratchDb::create(server_url, "jiamao_bench")?;
     let store = jiamao_store_postgres::PgStore::connect(&scratch.url)?;
-    post_all(a, Engine::new(store), book, lists, None)
+    let secs = post_all(a, Engine::new(store), book, lists, None)?;
+    let r = time_reports(|| Ok(Engine::new(jiamao_store_postgres::PgStore::connect(&scratch.url)?)))?;
+    REPORT_TIMES.with(|t| t.borrow_mut().push(r));
+    Ok(secs)
+}
+
+/// Prints the medians of the report timings gathered since the last call.
+fn print_report_times(name: &str) {
+    let times: Vec<(f64, f64)> = REPORT_TIMES.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    if times.is_empty() {
+        return;
+    }
+    let r = median(times.iter().map(|t| t.0).collect());
+    let f = median(times.iter().map(|t| t.1).collect());
+    println!("    {name}: reconcile as a new process {:.1} ms, full recomputation {:.1} ms (medians)", r * 1000.0, f * 1000.0);
 }
 
 /// Files the book, then posts every list in batches; returns the seconds the posting took.
@@ -232,6 +267,7 @@ pub fn run(a: &BenchArgs, _db: &str, _durability: Durability) -> anyhow::Result<
         let m = median(times.clone());
         medians.push(m);
         println!("{name:<34} {m:>12.3} {:>16.0} {:>14.0}   runs: {}", lines as f64 / m, lists.len() as f64 / m, times.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(" "));
+        print_report_times(name);
     }
     if let Some(url) = &a.pg {
         let mut times = Vec::new();
@@ -241,6 +277,7 @@ pub fn run(a: &BenchArgs, _db: &str, _durability: Durability) -> anyhow::Result<
         let m = median(times.clone());
         let name = "posting, PostgreSQL";
         println!("{name:<34} {m:>12.3} {:>16.0} {:>14.0}   runs: {}", lines as f64 / m, lists.len() as f64 / m, times.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(" "));
+        print_report_times(name);
     }
     if !a.no_peer {
         let mut times = Vec::new();

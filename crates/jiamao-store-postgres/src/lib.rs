@@ -79,11 +79,16 @@ const NEXT_IDS: &str = "SELECT nextval('lists_id_seq') FROM generate_series(1::b
 const COPY_LISTS: &str = "COPY lists (enterprise, id, list_no, book_no, declared_on, direction, goods, trade_mode, counterparty_book_no, declaration_no, line_count, canonical) FROM STDIN";
 const COPY_LINES: &str = "COPY list_lines (enterprise, list_id, pos, line, item_seq, qty, amount, consumption_version, version, origin_country, legal_qty, second_legal_qty) FROM STDIN";
 /// A book's lines in posting order, with versions resolved later; `$4`, when present, bounds the date.
+///
+/// The lines and resolutions are LATERAL subqueries, so each list's lines are fetched through the
+/// primary key: the plan stays an index nested loop whatever the statistics say (a hash join over
+/// all lines, chosen while a fresh table's statistics still say "empty", made every refresh scan
+/// the whole table).
 const LIST_LINES: &str = "SELECT l.id, l.list_no, l.declared_on, l.direction, l.goods, l.trade_mode, l.counterparty_book_no, l.declaration_no, l.line_count, \
             d.line, d.item_seq, d.qty, d.amount, d.consumption_version, COALESCE(d.version, r.version), d.origin_country, d.legal_qty, d.second_legal_qty \
      FROM lists l \
-     JOIN list_lines d ON d.enterprise = l.enterprise AND d.list_id = l.id \
-     LEFT JOIN line_resolutions r ON r.enterprise = l.enterprise AND r.list_id = l.id AND r.line = d.line \
+     CROSS JOIN LATERAL (SELECT * FROM list_lines x WHERE x.enterprise = l.enterprise AND x.list_id = l.id) d \
+     LEFT JOIN LATERAL (SELECT y.version FROM line_resolutions y WHERE y.enterprise = l.enterprise AND y.list_id = l.id AND y.line = d.line) r ON true \
      WHERE l.enterprise = $1 AND l.book_no = $2 AND l.id > $3";
 const LIST_LINES_ORDER: &str = " ORDER BY l.id, d.pos";
 const SAVE_CHECKPOINT: &str = "INSERT INTO ledger_checkpoints (enterprise, book_no, revision, last_id, state) VALUES ($1, $2, $3, $4, $5) \

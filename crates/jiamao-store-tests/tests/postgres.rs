@@ -50,3 +50,49 @@ fn concurrent_writers() {
     let Some(b) = Postgres::new() else { return };
     suite::concurrent_writers(&b, 20);
 }
+
+/// Citus readiness: every statement that touches an enterprise-owned table names its enterprise,
+/// except the declared fan-out queries. Checked over the statement log (pg_stat_statements) of a
+/// run of the conformance scenarios on a database of its own.
+#[test]
+fn every_transactional_statement_filters_by_enterprise() {
+    let Some(b) = Postgres::new() else { return };
+    let mut raw = b.db.raw().unwrap();
+    if raw.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").is_err() || raw.query("SELECT 1 FROM pg_stat_statements LIMIT 1", &[]).is_err() {
+        println!("skipping: pg_stat_statements is not loaded on this server (cargo xtask test loads it)");
+        return;
+    }
+    // Each scenario on a database of its own; the log is read for all of them.
+    let (b2, b3) = (Postgres::new().unwrap(), Postgres::new().unwrap());
+    suite::example(&b);
+    suite::idempotency_and_ownership(&b2);
+    suite::checkpoints(&b3);
+    let names = vec![b.db.name.clone(), b2.db.name.clone(), b3.db.name.clone()];
+    let rows = raw.query("SELECT query FROM pg_stat_statements WHERE dbid IN (SELECT oid FROM pg_database WHERE datname = ANY($1))", &[&names]).unwrap();
+    let owned = ["book_revisions", "lists", "list_lines", "line_resolutions", "ledger_checkpoints"];
+    let mentions = |q: &str, t: &str| q.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == t);
+    // Schema changes, the statement log itself, and the two declared fan-out queries (all books, counts).
+    let exempt = |q: &str| {
+        let code: String = q.lines().filter(|l| !l.trim_start().starts_with("--") && !l.trim().is_empty()).collect::<Vec<_>>().join("\n");
+        let head = code.trim_start().to_ascii_uppercase();
+        ["CREATE", "COMMENT", "ALTER", "DROP"].iter().any(|k| head.starts_with(k))
+            || q.contains("pg_stat_statements")
+            || q.contains("DISTINCT ON (enterprise, book_no)")
+            || q.contains("COUNT(*) FROM lists")
+            || q.contains("schema_migrations")
+    };
+    let mut checked = 0;
+    for r in rows {
+        let q: String = r.get(0);
+        if !owned.iter().any(|t| mentions(&q, t)) || exempt(&q) {
+            continue;
+        }
+        checked += 1;
+        // A filter on enterprise, or rows inserted with the enterprise as their first column.
+        let inserts_with_enterprise = (q.starts_with("INSERT INTO") || q.starts_with("COPY")) && q.contains(" (enterprise,");
+        // Foreign-key checks that PostgreSQL runs itself are written `"enterprise" OPERATOR(pg_catalog.=) $1`.
+        let names_enterprise = q.contains("enterprise = $") || q.contains("\"enterprise\" OPERATOR(pg_catalog.=) $") || inserts_with_enterprise;
+        assert!(names_enterprise, "a statement on an enterprise-owned table does not filter by enterprise: {q}");
+    }
+    assert!(checked >= 8, "only {checked} statements were seen; the statement log is not collecting");
+}
