@@ -255,3 +255,24 @@ fn a_change_may_extend_but_not_alter_used_versions() {
     let bal = stdout_json(&env.run(&["balance", "C1", "--json"]));
     assert_eq!(bal["materials"][0]["balance"], "400");
 }
+
+#[test]
+fn the_command_line_works_the_same_on_postgresql() {
+    let Some(ex) = examples() else { return };
+    let Ok(server) = std::env::var("JIAMAO_TEST_PG_URL") else {
+        println!("skipping: JIAMAO_TEST_PG_URL not set");
+        return;
+    };
+    let scratch = jiamao_store_postgres::scratch::ScratchDb::create(&server, "jiamao_cli").expect("scratch database");
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_jiamao")).args(["--db", &scratch.url]).args(args).output().expect("run jiamao");
+    let e = |f: &str| ex.join(f).display().to_string();
+    assert_eq!(run(&["book", "import", &e("book.json")]).status.code(), Some(0));
+    assert_eq!(run(&["list", "post", &e("lists.json")]).status.code(), Some(0));
+    assert_eq!(run(&["list", "post", &e("lists-bad.json")]).status.code(), Some(2));
+    let rec = run(&["reconcile", "C52002600001", "--stocktake", &e("stocktake.json"), "--json"]);
+    assert_eq!(rec.status.code(), Some(0), "{}", text(&rec));
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(ex.join("expected.json")).expect("read")).expect("json");
+    assert_eq!(stdout_json(&rec), expected["reconcile"]);
+    let verify = run(&["reconcile", "C52002600001", "--verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+}
