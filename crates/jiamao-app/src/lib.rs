@@ -294,8 +294,8 @@ impl<S: Store> Engine<S> {
         }
         let (outcomes, due) = self.write(&keys, |me| {
             let (outcomes, postings) = me.post_locked(&lists, &keys)?;
-            let due = me.append_postings(&postings)?;
             let commit = !postings.is_empty();
+            let due = me.append_postings(postings)?;
             Ok(((outcomes, due), commit))
         })?;
         for key in due {
@@ -308,14 +308,17 @@ impl<S: Store> Engine<S> {
 
     /// Writes postings (inside the write) and advances the books' positions; returns the books
     /// whose checkpoint is due once the transaction has committed.
-    fn append_postings(&mut self, postings: &[(String, Posting)]) -> Result<Vec<BookKey>, AppError> {
-        let mut enterprises: Vec<&str> = postings.iter().map(|(e, _)| e.as_str()).collect();
-        enterprises.sort_unstable();
-        enterprises.dedup();
+    fn append_postings(&mut self, mut postings: Vec<(String, Posting)>) -> Result<Vec<BookKey>, AppError> {
+        // Grouped by enterprise (stable: each book keeps its posting order), without copying.
+        postings.sort_by(|a, b| a.0.cmp(&b.0));
+        let (enterprises, postings): (Vec<String>, Vec<Posting>) = postings.into_iter().unzip();
         let mut due = Vec::new();
-        for e in enterprises {
-            let mine: Vec<Posting> = postings.iter().filter(|(x, _)| x == e).map(|(_, p)| p.clone()).collect();
-            let ids = self.store.append_lists(e, &mine)?;
+        let mut start = 0;
+        while start < postings.len() {
+            let e = enterprises.get(start).map(String::as_str).unwrap_or_default();
+            let end = enterprises.iter().skip(start).position(|x| x != e).map_or(postings.len(), |n| start + n);
+            let mine = postings.get(start..end).unwrap_or_default();
+            let ids = self.store.append_lists(e, mine)?;
             for (p, id) in mine.iter().zip(ids) {
                 if let Some(l) = self.books.get_mut(&p.list.book_no) {
                     l.last_id = l.last_id.max(id);
@@ -325,6 +328,7 @@ impl<S: Store> Engine<S> {
                     }
                 }
             }
+            start = end;
         }
         Ok(due)
     }
