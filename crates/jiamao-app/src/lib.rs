@@ -7,12 +7,13 @@
 
 use chrono::NaiveDate;
 use jiamao_domain::book::{Book, BookError};
+use jiamao_domain::cycle::{self, AdjustmentsDoc, Closure, CycleStatus, DeadlinePolicy};
 use jiamao_domain::doc::{self, BookDoc, DocError, ListDoc, StocktakeDoc};
 use jiamao_domain::explain::{Explainer, Explanation};
 use jiamao_domain::ledger::{judge_repost, unknown_book, BookLedger, Outcome, Posting, Rejection};
 use jiamao_domain::policy::Policy;
 use jiamao_domain::report::{self, BalanceReport, ReconcileReport};
-use jiamao_store::{BookKey, BookRecord, Resolution, Store, StoreError};
+use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -75,6 +76,9 @@ pub struct BookImported {
 
 struct Loaded {
     key: BookKey,
+    /// The last closed cycle the state starts from, and how many cycles are closed.
+    closure: Option<Closure>,
+    closures: usize,
     ledger: BookLedger,
     revision: u32,
     last_id: i64,
@@ -101,6 +105,18 @@ pub struct Engine<S: Store> {
 fn book_from_record(rec: &BookRecord, policy: &Policy) -> Result<Book, StoreError> {
     let doc: BookDoc = serde_json::from_str(&rec.doc_json).map_err(|e| StoreError::Corrupt(format!("book {} revision {}: {e}", rec.key.book_no, rec.revision)))?;
     Book::from_doc(doc, policy).map_err(|e| StoreError::Corrupt(format!("book {} revision {}: {e}", rec.key.book_no, rec.revision)))
+}
+
+fn closure_from_record(key: &BookKey, rec: &ClosureRecord) -> Result<Closure, StoreError> {
+    serde_json::from_str(&rec.record_json).map_err(|e| StoreError::Corrupt(format!("closure {} of book {}: {e}", rec.cycle_no, key.book_no)))
+}
+
+/// A ledger of `book` starting from `closure` (or from the book's openings).
+fn start_ledger(book: Book, closure: Option<&Closure>) -> BookLedger {
+    match closure {
+        Some(c) => BookLedger::after_closure(book, c),
+        None => BookLedger::new(book),
+    }
 }
 
 fn corrupt_replay(list_no: &str, r: &Rejection) -> StoreError {
@@ -144,24 +160,30 @@ impl<S: Store> Engine<S> {
             self.books.remove(&key.book_no);
             return Ok(false);
         };
-        let stale = self.books.get(&key.book_no).is_none_or(|l| l.revision != rec.revision);
+        let closures = self.store.closures(key)?;
+        let stale = self.books.get(&key.book_no).is_none_or(|l| l.revision != rec.revision || l.closures != closures.len());
         if stale {
             let book = book_from_record(&rec, &self.policy)?;
+            let closure = closures.last().map(|c| closure_from_record(key, c)).transpose()?;
             let checkpoint = self.store.latest_checkpoint(key, rec.revision)?;
             let restored = checkpoint.and_then(|(last_id, state)| {
                 let snap = serde_json::from_str(&state).ok()?;
-                BookLedger::restore(book.clone(), snap).map(|l| (l, last_id))
+                BookLedger::restore(book.clone(), closure.as_ref(), snap).map(|l| (l, last_id))
             });
-            let (ledger, last_id) = restored.unwrap_or_else(|| (BookLedger::new(book), 0));
-            self.books.insert(key.book_no.clone(), Loaded { key: key.clone(), ledger, revision: rec.revision, last_id, unsaved_lines: 0 });
+            let (ledger, last_id) = restored.unwrap_or_else(|| (start_ledger(book, closure.as_ref()), 0));
+            self.books.insert(key.book_no.clone(), Loaded { key: key.clone(), closure, closures: closures.len(), ledger, revision: rec.revision, last_id, unsaved_lines: 0 });
         }
         let Some(loaded) = self.books.get_mut(&key.book_no) else { return Ok(false) };
         let mut last = loaded.last_id;
         let mut lines = 0u64;
+        let closed_to = loaded.ledger.closed_to();
         let ledger = &mut loaded.ledger;
         self.store.for_each_list(key, last, None, &mut |s| {
-            ledger.replay(&s.list, &s.versions).map_err(|r| corrupt_replay(&s.list.list_no, &r))?;
             last = s.id;
+            if closed_to.is_some_and(|c| s.list.declared_on <= c) {
+                return Ok(()); // In the closed cycle: counted in the closure's openings.
+            }
+            ledger.replay(&s.list, &s.versions).map_err(|r| corrupt_replay(&s.list.list_no, &r))?;
             lines += s.list.lines.len() as u64;
             Ok(())
         })?;
@@ -170,11 +192,20 @@ impl<S: Store> Engine<S> {
         Ok(true)
     }
 
-    /// Replays a book from scratch, counting only lists declared on or before `to` when given.
+    /// Replays a book from the last cycle closed before `to` (or from its openings), counting only
+    /// lists declared on or before `to` when given.
     fn rebuild(&mut self, key: &BookKey, to: Option<NaiveDate>) -> Result<BookLedger, AppError> {
         let rec = self.store.book(key)?.ok_or_else(|| AppError::UnknownBook(key.book_no.clone()))?;
-        let mut ledger = BookLedger::new(book_from_record(&rec, &self.policy)?);
-        self.store.for_each_list(key, 0, to, &mut |s| ledger.replay(&s.list, &s.versions).map_err(|r| corrupt_replay(&s.list.list_no, &r)))?;
+        let closures = self.store.closures(key)?;
+        let base = closures.iter().rev().find(|c| to.is_none_or(|t| c.closed_to < t)).map(|c| closure_from_record(key, c)).transpose()?;
+        let closed_to = base.as_ref().map(|c| c.to);
+        let mut ledger = start_ledger(book_from_record(&rec, &self.policy)?, base.as_ref());
+        self.store.for_each_list(key, 0, to, &mut |s| {
+            if closed_to.is_some_and(|c| s.list.declared_on <= c) {
+                return Ok(());
+            }
+            ledger.replay(&s.list, &s.versions).map_err(|r| corrupt_replay(&s.list.list_no, &r))
+        })?;
         Ok(ledger)
     }
 
@@ -257,26 +288,33 @@ impl<S: Store> Engine<S> {
         if !self.refresh(key)? {
             self.store.file_book(&BookRecord { key: key.clone(), revision: 1, doc_json }, &[])?;
             self.owners.insert(book_no.clone(), key.enterprise.clone());
-            self.books.insert(book_no.clone(), Loaded { key: key.clone(), ledger: BookLedger::new(book), revision: 1, last_id: 0, unsaved_lines: 0 });
+            self.books.insert(book_no.clone(), Loaded { key: key.clone(), closure: None, closures: 0, ledger: BookLedger::new(book), revision: 1, last_id: 0, unsaved_lines: 0 });
             return Ok(BookImported { book_no, revision: 1, status: "filed", resolved_lines: 0 });
         }
         let Some(loaded) = self.books.get(&book_no) else { return Err(AppError::UnknownBook(book_no)) };
         if loaded.ledger.book().doc == book.doc {
             return Ok(BookImported { book_no, revision: loaded.revision, status: "unchanged", resolved_lines: 0 });
         }
+        let closed_to = loaded.ledger.closed_to();
         let mut history = Vec::new();
+        let mut last_seen = 0;
         self.store.for_each_list(key, 0, None, &mut |s| {
-            history.push(s);
+            last_seen = s.id;
+            if closed_to.is_none_or(|c| s.list.declared_on > c) {
+                history.push(s);
+            }
             Ok(())
         })?;
-        let (next, resolved) = loaded.ledger.rebook(book, history.iter().map(|s| (&s.list, s.versions.as_slice()))).map_err(|error| AppError::Book { source_name: source.to_owned(), error })?;
+        let (closure, closures) = (loaded.closure.clone(), loaded.closures);
+        let (next, resolved) =
+            loaded.ledger.rebook(book, closure.as_ref(), history.iter().map(|s| (&s.list, s.versions.as_slice()))).map_err(|error| AppError::Book { source_name: source.to_owned(), error })?;
         let revision = loaded.revision + 1;
-        let last_id = history.last().map_or(0, |s| s.id);
+        let last_id = last_seen;
         let resolutions: Vec<Resolution> = resolved.into_iter().map(|(list_no, line, version)| Resolution { list_no, line, version }).collect();
         self.store.file_book(&BookRecord { key: key.clone(), revision, doc_json }, &resolutions)?;
         let n = resolutions.len();
         let unsaved_lines = next.lines_posted();
-        self.books.insert(book_no.clone(), Loaded { key: key.clone(), ledger: next, revision, last_id, unsaved_lines });
+        self.books.insert(book_no.clone(), Loaded { key: key.clone(), closure, closures, ledger: next, revision, last_id, unsaved_lines });
         Ok(BookImported { book_no, revision, status: "changed", resolved_lines: n })
     }
 
@@ -482,6 +520,54 @@ impl<S: Store> Engine<S> {
             )));
         }
         Ok(None)
+    }
+
+    /// Closes the open verification cycle of a book on `to` (核销结案): freezes its 报核 report (with
+    /// the stocktake taken on `to`, when given), records the adjustments (核增/核减) and opens the
+    /// next cycle with the adjusted remains. Lists dated on or before `to` are refused afterwards.
+    pub fn close_cycle(&mut self, book_no: &str, to: NaiveDate, stocktake: Option<(&StocktakeDoc, &str)>, adjustments: Option<(&AdjustmentsDoc, &str)>) -> Result<Closure, AppError> {
+        let key = self.known_key(book_no)?;
+        let source = stocktake.map(|s| s.1).or(adjustments.map(|a| a.1)).unwrap_or("").to_owned();
+        let bad = |error: BookError| AppError::Book { source_name: source.clone(), error };
+        self.write(std::slice::from_ref(&key), |me| {
+            if !me.refresh(&key)? {
+                return Err(AppError::UnknownBook(key.book_no.clone()));
+            }
+            let (cycle_no, from) = {
+                let Some(l) = me.books.get(&key.book_no) else { return Err(AppError::UnknownBook(key.book_no.clone())) };
+                let from = l.closure.as_ref().and_then(|c| c.to.succ_opt()).unwrap_or(l.ledger.book().valid_from);
+                (l.closures as u32 + 1, from)
+            };
+            if to < from {
+                return Err(bad(BookError { at: "--to".into(), rule: "cycle_dates", message: format!("the open cycle starts on {from}; it cannot close on {to}") }));
+            }
+            let ledger = me.rebuild(&key, Some(to))?;
+            let closure = cycle::close(&ledger, cycle_no, from, to, stocktake.map(|s| s.0), adjustments.map(|a| a.0)).map_err(&bad)?;
+            let record_json = serde_json::to_string(&closure).map_err(|e| StoreError::Database(e.to_string()))?;
+            me.store.file_closure(&key, &ClosureRecord { cycle_no, closed_to: to, record_json })?;
+            // The in-memory state starts again from the new closure.
+            me.books.remove(&key.book_no);
+            Ok((closure, true))
+        })
+    }
+
+    /// The open cycle of a book and what is due when (RULES.md §5.1–§5.2).
+    pub fn cycle_status(&mut self, book_no: &str, policy: &DeadlinePolicy) -> Result<CycleStatus, AppError> {
+        let key = self.known_key(book_no)?;
+        if !self.refresh(&key)? {
+            return Err(AppError::UnknownBook(book_no.to_owned()));
+        }
+        let l = self.books.get(book_no).ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
+        let book = l.ledger.book();
+        let from = l.closure.as_ref().and_then(|c| c.to.succ_opt()).unwrap_or(book.valid_from);
+        Ok(cycle::status(book, l.closures as u32 + 1, from, l.closure.as_ref().map(|c| c.to), l.ledger.last_export(), policy))
+    }
+
+    /// Every closed cycle of a book.
+    pub fn closures(&mut self, book_no: &str) -> Result<Vec<Closure>, AppError> {
+        let key = self.known_key(book_no)?;
+        let records = self.store.closures(&key)?;
+        Ok(records.iter().map(|r| closure_from_record(&key, r)).collect::<Result<_, _>>()?)
     }
 
     /// The current in-memory ledger of a book (brought up to date first).

@@ -70,6 +70,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Verification cycles (核销周期): close one (核销结案), or see what is due when.
+    Cycle {
+        #[command(subcommand)]
+        command: CycleCommand,
+    },
     /// Run the HTTP API and web pages.
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -89,6 +94,34 @@ enum BookCommand {
     /// File a book, or a change (变更) to an existing one.
     Import {
         file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CycleCommand {
+    /// Close the open cycle on a date: freeze its 报核 report, record adjustments (核增/核减), and open
+    /// the next cycle with the (counted and adjusted) remains.
+    Close {
+        book_no: String,
+        #[arg(long)]
+        to: NaiveDate,
+        /// The stocktake (盘点) taken on the closing day.
+        #[arg(long)]
+        stocktake: Option<PathBuf>,
+        /// Adjustments agreed with customs: {"book_no", "adjustments": [{"seq", "kind": "increase"|"decrease", "qty", "reason"}]}.
+        #[arg(long)]
+        adjustments: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The open cycle, the last write-off and the 报核 deadline.
+    Status {
+        book_no: String,
+        /// An E book's cycle length in months, when the enterprise chose one (default 12).
+        #[arg(long)]
+        period_months: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -301,6 +334,48 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     p.seq, p.exported, p.carried_out, p.domestic_sold, p.returned, p.reexported, p.destroyed
                 );
             }
+            Ok(())
+        }
+        Command::Cycle { command: CycleCommand::Close { book_no, to, stocktake, adjustments, json } } => {
+            let st_text = stocktake.as_ref().map(|p| read_file(p, *json)).transpose()?;
+            let adj_text = adjustments.as_ref().map(|p| read_file(p, *json)).transpose()?;
+            let st = match (&st_text, stocktake) {
+                (Some(t), Some(p)) => Some((jiamao_domain::doc::parse_stocktake(t, &source_name(p)).map_err(|e| app_failure(e.into(), *json))?, source_name(p))),
+                _ => None,
+            };
+            let adj = match (&adj_text, adjustments) {
+                (Some(t), Some(p)) => Some((jiamao_domain::doc::parse_document::<jiamao_domain::cycle::AdjustmentsDoc>(t, &source_name(p)).map_err(|e| app_failure(e.into(), *json))?, source_name(p))),
+                _ => None,
+            };
+            let mut engine = open_engine(&cli)?;
+            let c = engine.close_cycle(book_no, *to, st.as_ref().map(|(d, n)| (d, n.as_str())), adj.as_ref().map(|(d, n)| (d, n.as_str()))).map_err(|e| app_failure(e, *json))?;
+            if *json {
+                return print_json(&c);
+            }
+            println!("book {} cycle {} closed ({} – {}, 核销结案); the next cycle opens on {} with:", c.book_no, c.cycle_no, c.from, c.to, c.to.succ_opt().map(|d| d.to_string()).unwrap_or_default());
+            for o in &c.openings {
+                println!("  material {:>6}: opening {}", o.seq, jiamao_domain::decimal::report_qty(o.opening));
+            }
+            Ok(())
+        }
+        Command::Cycle { command: CycleCommand::Status { book_no, period_months, json } } => {
+            let mut engine = open_engine(&cli)?;
+            let mut policy = jiamao_domain::cycle::DeadlinePolicy::default();
+            if let Some(m) = period_months {
+                policy.e_book_cycle_months = *m;
+            }
+            let st = engine.cycle_status(book_no, &policy).map_err(|e| app_failure(e, *json))?;
+            if *json {
+                return print_json(&st);
+            }
+            println!("book {}: cycle {} from {} to {}", st.book_no, st.cycle_no, st.cycle_from, st.cycle_until);
+            if let Some(w) = st.last_write_off {
+                println!("last write-off (最近核销): {w}");
+            }
+            if let Some(e) = st.last_export {
+                println!("last export: {e}");
+            }
+            println!("报核 due by {} — {}", st.report_due, st.basis);
             Ok(())
         }
         Command::Serve { addr, demo } => {

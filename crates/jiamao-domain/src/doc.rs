@@ -299,6 +299,12 @@ pub fn parse_book(text: &str, source: &str) -> Result<BookDoc, DocError> {
     parse_part(text, raw.get(), source, None)
 }
 
+/// Parses any strict document (for example an adjustments file), naming the place of an error.
+pub fn parse_document<T: serde::de::DeserializeOwned>(text: &str, source: &str) -> Result<T, DocError> {
+    let raw: &RawValue = serde_json::from_str(text).map_err(|e| syntax_error(source, &e))?;
+    parse_part(text, raw.get(), source, None)
+}
+
 /// Parses a stocktake document.
 pub fn parse_stocktake(text: &str, source: &str) -> Result<StocktakeDoc, DocError> {
     let raw: &RawValue = serde_json::from_str(text).map_err(|e| syntax_error(source, &e))?;

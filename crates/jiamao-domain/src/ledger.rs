@@ -166,6 +166,12 @@ pub struct LedgerSnapshot {
     pub pending: Vec<PendingLine>,
     /// Exact leftover bases, one per [`crate::book::LeftoverBucket`].
     pub leftover_base: Vec<Decimal>,
+    /// The last closed cycle's end, when the state starts from a closure.
+    #[serde(default)]
+    pub closed_to: Option<chrono::NaiveDate>,
+    /// The latest export or carry-over out (报核 deadline of manuals).
+    #[serde(default)]
+    pub last_export: Option<chrono::NaiveDate>,
     pub lists_posted: u64,
     pub lines_posted: u64,
 }
@@ -197,6 +203,10 @@ pub struct BookLedger {
     /// Exact leftover bases per bucket, and the scratch of one posting.
     leftover_base: Vec<Decimal>,
     lo_scratch: Vec<Decimal>,
+    /// The last closed cycle's end: lists dated on or before it are refused (核销结案).
+    closed_to: Option<chrono::NaiveDate>,
+    /// The latest export or carry-over out posted.
+    last_export: Option<chrono::NaiveDate>,
 }
 
 impl BookLedger {
@@ -219,6 +229,8 @@ impl BookLedger {
             mark: vec![false; n],
             leftover_base: vec![Decimal::ZERO; nb],
             lo_scratch: vec![Decimal::ZERO; nb],
+            closed_to: None,
+            last_export: None,
         }
     }
 
@@ -279,30 +291,62 @@ impl BookLedger {
             used_versions: self.used_versions.iter().cloned().collect(),
             pending: self.pending.clone(),
             leftover_base: self.leftover_base.clone(),
+            closed_to: self.closed_to,
+            last_export: self.last_export,
             lists_posted: self.lists_posted,
             lines_posted: self.lines_posted,
         }
     }
 
-    /// A ledger of `book` with the state of a checkpoint; `None` when the checkpoint does not fit
-    /// the book (then replay everything instead).
-    pub fn restore(book: Book, snap: LedgerSnapshot) -> Option<Self> {
-        let fits = snap.book_no == book.book_no
+    /// A ledger that starts from a closed cycle: the closure's openings (materials added to the
+    /// book since open at their filed opening), nothing posted, and lists dated on or before the
+    /// closure's end refused.
+    pub fn after_closure(book: Book, closure: &crate::cycle::Closure) -> Self {
+        let mut l = BookLedger::new(book);
+        for (t, item) in l.materials.iter_mut().zip(&l.book.materials) {
+            if let Some(o) = closure.openings.iter().find(|o| o.seq == item.seq) {
+                t.opening = o.opening;
+            }
+        }
+        l.closed_to = Some(closure.to);
+        l
+    }
+
+    /// The last closed cycle's end, if any.
+    pub fn closed_to(&self) -> Option<chrono::NaiveDate> {
+        self.closed_to
+    }
+
+    /// The latest export or carry-over out posted (in the open cycle).
+    pub fn last_export(&self) -> Option<chrono::NaiveDate> {
+        self.last_export
+    }
+
+    /// A ledger of `book` (after `closure`, when one was closed) with the state of a checkpoint;
+    /// `None` when the checkpoint does not fit (then replay everything instead).
+    pub fn restore(book: Book, closure: Option<&crate::cycle::Closure>, snap: LedgerSnapshot) -> Option<Self> {
+        let start = match closure {
+            Some(c) => BookLedger::after_closure(book.clone(), c),
+            None => BookLedger::new(book.clone()),
+        };
+        let fits = snap.closed_to == start.closed_to
+            && snap.book_no == book.book_no
             && snap.materials.len() == book.materials.len()
             && snap.products.len() == book.products.len()
             && snap.materials.iter().zip(&book.materials).all(|((s, _), i)| *s == i.seq)
             && snap.products.iter().zip(&book.products).all(|((s, _), i)| *s == i.seq)
-            && snap.materials.iter().zip(&book.materials).all(|((_, t), i)| t.opening == i.opening_qty)
+            && snap.materials.iter().zip(&start.materials).all(|((_, t), s)| t.opening == s.opening)
             && snap.leftover_base.len() == book.leftover_buckets.len();
         if !fits {
             return None;
         }
-        let mut l = BookLedger::new(book);
+        let mut l = start;
         l.materials = snap.materials.into_iter().map(|(_, t)| t).collect();
         l.products = snap.products.into_iter().map(|(_, t)| t).collect();
         l.used_versions = snap.used_versions.into_iter().collect();
         l.pending = snap.pending;
         l.leftover_base = snap.leftover_base;
+        l.last_export = snap.last_export;
         l.lists_posted = snap.lists_posted;
         l.lines_posted = snap.lines_posted;
         Some(l)
@@ -353,6 +397,11 @@ impl BookLedger {
         let book = &*book;
         if list.book_no != book.book_no {
             return Err(reject("unknown_book", None, format!("list is for book {}, not {}", list.book_no, book.book_no)));
+        }
+        if let Some(c) = self.closed_to {
+            if list.declared_on <= c {
+                return Err(reject("cycle_closed", None, format!("declared on {}, in a verification cycle closed on {c} (核销结案); corrections go in the open cycle", list.declared_on)));
+            }
         }
         if list.declared_on < book.valid_from || list.declared_on > book.valid_until {
             return Err(reject("outside_validity", None, format!("declared on {}, outside the validity of book {} ({} – {})", list.declared_on, book.book_no, book.valid_from, book.valid_until)));
@@ -552,6 +601,9 @@ impl BookLedger {
         }
         self.touched.clear();
         let through = classify(&self.book, list.trade_mode.as_str(), list.direction, list.goods).ok();
+        if through.is_some_and(|m| matches!(m, Movement::ProductExport | Movement::ProductCarryOut)) {
+            self.last_export = self.last_export.max(Some(list.declared_on));
+        }
         if let Some(mv) = through.filter(|m| m.through_consumption()) {
             for (l, v) in list.lines.iter().zip(versions) {
                 let Some(p) = self.book.product_idx(l.item_seq) else { continue };
@@ -598,12 +650,21 @@ impl BookLedger {
     }
 
     /// Files a change (变更): checks it against what has been posted and rebuilds the derived state
-    /// by replaying `history` (every posted list of the book with its versions, in posting order).
+    /// by replaying `history` (every posted list of the book with its versions, in posting order;
+    /// after a closed cycle, the lists dated after it, starting from `closure`).
     /// Pending product lines whose version is now declared take that version. Returns the new
     /// ledger and the versions resolved for pending lines (list_no, line, version).
-    pub fn rebook<'a>(&self, new_book: Book, history: impl IntoIterator<Item = (&'a ListDoc, &'a [Option<String>])>) -> Result<(BookLedger, Resolved), BookError> {
+    pub fn rebook<'a>(
+        &self,
+        new_book: Book,
+        closure: Option<&crate::cycle::Closure>,
+        history: impl IntoIterator<Item = (&'a ListDoc, &'a [Option<String>])>,
+    ) -> Result<(BookLedger, Resolved), BookError> {
         new_book.check_change(&self.book, &self.used_versions)?;
-        let mut next = BookLedger::new(new_book);
+        let mut next = match closure {
+            Some(c) => BookLedger::after_closure(new_book, c),
+            None => BookLedger::new(new_book),
+        };
         let mut resolved = Vec::new();
         for (list, versions) in history {
             let mut vs: Vec<Option<String>> = versions.to_vec();

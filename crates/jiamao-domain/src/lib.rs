@@ -3,6 +3,7 @@
 
 pub mod book;
 pub mod codes;
+pub mod cycle;
 pub mod decimal;
 pub mod doc;
 pub mod explain;

@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// One material of the 报核 report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MaterialReport {
     pub seq: u32,
     pub opening: String,
@@ -39,7 +39,7 @@ pub struct MaterialReport {
 }
 
 /// One product of the 报核 report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ProductReport {
     pub seq: u32,
     pub exported: String,
@@ -51,7 +51,7 @@ pub struct ProductReport {
 }
 
 /// The 报核 report of a book.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ReconcileReport {
     pub book_no: String,
     pub materials: Vec<MaterialReport>,
@@ -59,14 +59,14 @@ pub struct ReconcileReport {
 }
 
 /// A material's balance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MaterialBalance {
     pub seq: u32,
     pub balance: String,
 }
 
 /// The balance report: `{book_no, as_of, materials: [{seq, balance}]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BalanceReport {
     pub book_no: String,
     pub as_of: Option<NaiveDate>,

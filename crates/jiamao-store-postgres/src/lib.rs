@@ -28,7 +28,7 @@ use chrono::NaiveDate;
 use jiamao_domain::codes::{CountryCode, TradeModeCode};
 use jiamao_domain::doc::{Direction, Goods, ListDoc, ListLineDoc};
 use jiamao_domain::ledger::Posting;
-use jiamao_store::{BookKey, BookRecord, Resolution, Store, StoreError, StoredList};
+use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreError, StoredList};
 use postgres::error::SqlState;
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, Config, NoTls, Row, Statement};
@@ -38,10 +38,14 @@ use std::io::Write;
 use std::str::FromStr;
 
 /// Embedded migrations, applied in order; never edited once shipped.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "ledger", include_str!("../migrations/0001_ledger.sql")), (2, "checkpoints", include_str!("../migrations/0002_checkpoints.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "ledger", include_str!("../migrations/0001_ledger.sql")),
+    (2, "checkpoints", include_str!("../migrations/0002_checkpoints.sql")),
+    (3, "cycles", include_str!("../migrations/0003_cycles.sql")),
+];
 
 /// The schema version this program knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Rows of a book's lines fetched from the server at a time by [`Store::for_each_list`].
 pub const FETCH_ROWS: usize = 10_000;
@@ -94,6 +98,9 @@ const LIST_LINES_ORDER: &str = " ORDER BY l.id, d.pos";
 const SAVE_CHECKPOINT: &str = "INSERT INTO ledger_checkpoints (enterprise, book_no, revision, last_id, state) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (enterprise, book_no, revision, last_id) DO NOTHING";
 const LATEST_CHECKPOINT: &str = "SELECT last_id, state FROM ledger_checkpoints WHERE enterprise = $1 AND book_no = $2 AND revision = $3 ORDER BY last_id DESC LIMIT 1";
+const LATEST_CYCLE: &str = "SELECT MAX(cycle_no) FROM cycle_closures WHERE enterprise = $1 AND book_no = $2";
+const INSERT_CLOSURE: &str = "INSERT INTO cycle_closures (enterprise, book_no, cycle_no, closed_to, record) VALUES ($1, $2, $3, $4, $5)";
+const CLOSURES: &str = "SELECT cycle_no, closed_to, record FROM cycle_closures WHERE enterprise = $1 AND book_no = $2 ORDER BY cycle_no";
 const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM lists), (SELECT COUNT(*) FROM list_lines)";
 
 /// The PostgreSQL store: one connection, at most one write transaction at a time on it.
@@ -676,6 +683,27 @@ impl Store for PgStore {
     fn latest_checkpoint(&mut self, key: &BookKey, revision: u32) -> Result<Option<(i64, String)>, StoreError> {
         let Some(r) = self.query_opt(LATEST_CHECKPOINT, &[&key.enterprise, &key.book_no, &i64::from(revision)])? else { return Ok(None) };
         Ok(Some((col(&r, 0)?, col(&r, 1)?)))
+    }
+
+    fn file_closure(&mut self, key: &BookKey, record: &ClosureRecord) -> Result<(), StoreError> {
+        self.require_write("file_closure")?;
+        let latest: Option<i64> = col(&self.query_one(LATEST_CYCLE, &[&key.enterprise, &key.book_no])?, 0)?;
+        if latest.unwrap_or(0) + 1 != i64::from(record.cycle_no) {
+            return Err(StoreError::Conflict(format!("cycle {} of book {} closed concurrently", record.cycle_no, key.book_no)));
+        }
+        self.execute(INSERT_CLOSURE, &[&key.enterprise, &key.book_no, &i64::from(record.cycle_no), &record.closed_to, &record.record_json])?;
+        Ok(())
+    }
+
+    fn closures(&mut self, key: &BookKey) -> Result<Vec<ClosureRecord>, StoreError> {
+        let rows = self.query(CLOSURES, &[&key.enterprise, &key.book_no])?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let n: i64 = col(&r, 0)?;
+            let cycle_no = u32::try_from(n).map_err(|_| corrupt(format!("cycle number {n} of book {}", key.book_no)))?;
+            out.push(ClosureRecord { cycle_no, closed_to: col(&r, 1)?, record_json: col(&r, 2)? });
+        }
+        Ok(out)
     }
 
     fn counts(&mut self) -> Result<(u64, u64), StoreError> {

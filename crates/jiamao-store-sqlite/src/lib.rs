@@ -9,14 +9,18 @@ use chrono::NaiveDate;
 use jiamao_domain::codes::{CountryCode, TradeModeCode};
 use jiamao_domain::doc::{Direction, Goods, ListDoc, ListLineDoc};
 use jiamao_domain::ledger::Posting;
-use jiamao_store::{BookKey, BookRecord, Resolution, Store, StoreError, StoredList};
+use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreError, StoredList};
 use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 use std::path::Path;
 use std::str::FromStr;
 
 /// Embedded migrations, applied in order; never edited once shipped.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "ledger", include_str!("../migrations/0001_ledger.sql")), (2, "checkpoints", include_str!("../migrations/0002_checkpoints.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "ledger", include_str!("../migrations/0001_ledger.sql")),
+    (2, "checkpoints", include_str!("../migrations/0002_checkpoints.sql")),
+    (3, "cycles", include_str!("../migrations/0003_cycles.sql")),
+];
 
 /// How hard a commit holds on to its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -351,6 +355,32 @@ impl Store for SqliteStore {
             .query_row(params![key.enterprise, key.book_no, revision], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(db)
+    }
+
+    fn file_closure(&mut self, key: &BookKey, record: &ClosureRecord) -> Result<(), StoreError> {
+        let latest: Option<u32> =
+            self.conn.query_row("SELECT MAX(cycle_no) FROM cycle_closures WHERE enterprise = ?1 AND book_no = ?2", params![key.enterprise, key.book_no], |r| r.get(0)).map_err(db)?;
+        if latest.unwrap_or(0) + 1 != record.cycle_no {
+            return Err(StoreError::Conflict(format!("cycle {} of book {} closed concurrently", record.cycle_no, key.book_no)));
+        }
+        self.conn
+            .prepare_cached("INSERT INTO cycle_closures (enterprise, book_no, cycle_no, closed_to, record) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .map_err(db)?
+            .execute(params![key.enterprise, key.book_no, record.cycle_no, record.closed_to.to_string(), record.record_json])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn closures(&mut self, key: &BookKey) -> Result<Vec<ClosureRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT cycle_no, closed_to, record FROM cycle_closures WHERE enterprise = ?1 AND book_no = ?2 ORDER BY cycle_no").map_err(db)?;
+        let rows = st.query_map(params![key.enterprise, key.book_no], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))).map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (cycle_no, to, record_json) = row.map_err(db)?;
+            let closed_to = NaiveDate::from_str(&to).map_err(|_| corrupt(format!("closure {cycle_no} of book {}: bad date {to}", key.book_no)))?;
+            out.push(ClosureRecord { cycle_no, closed_to, record_json });
+        }
+        Ok(out)
     }
 
     fn counts(&mut self) -> Result<(u64, u64), StoreError> {

@@ -8,7 +8,7 @@ fn migrations_apply_once_and_records_are_append_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j.db");
     let s = SqliteStore::open(&path, Durability::Full).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.schema_version().unwrap(), 3);
     let c = s.connection();
     let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
@@ -18,7 +18,8 @@ fn migrations_apply_once_and_records_are_append_only() {
         "INSERT INTO book_directory VALUES ('B', 'E');
          INSERT INTO book_revisions VALUES ('E', 'B', 1, '{}');
          INSERT INTO lists (id, enterprise, list_no, book_no, declared_on, direction, goods, trade_mode, line_count, canonical) VALUES (1, 'E', 'L', 'B', '2026-01-01', 'I', 'material', '0615', 1, '{}');
-         INSERT INTO list_lines (list_id, pos, line, item_seq, qty) VALUES (1, 0, 1, 1, '5');",
+         INSERT INTO list_lines (list_id, pos, line, item_seq, qty) VALUES (1, 0, 1, 1, '5');
+         INSERT INTO cycle_closures VALUES ('E', 'B', 1, '2026-06-30', '{}');",
     )
     .unwrap();
     for sql in ["UPDATE book_revisions SET doc = 'x'", "DELETE FROM book_revisions", "UPDATE lists SET book_no = 'C'", "DELETE FROM lists", "UPDATE list_lines SET qty = '6'", "DELETE FROM list_lines"]
@@ -29,9 +30,9 @@ fn migrations_apply_once_and_records_are_append_only() {
     drop(s);
     // Reopening applies nothing twice.
     let s = SqliteStore::open(&path, Durability::Normal).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.schema_version().unwrap(), 3);
     let n: i64 = s.connection().query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(n, 3);
 }
 
 #[test]

@@ -189,3 +189,59 @@ pub fn concurrent_writers<B: Backend>(b: &B, rounds: usize) {
     let (lists, _) = check.store_mut().counts().unwrap();
     assert_eq!(lists as usize, rounds * (1 + 10 + 2), "every list stored once");
 }
+
+/// Verification cycles: closing freezes the report, adjusts and carries the remains forward; lists
+/// in a closed cycle are refused; reports before the close are unchanged; every connection agrees.
+pub fn cycles<B: Backend>(b: &B) {
+    let Some(dir) = examples() else { return };
+    let mut e = engine(b);
+    e.import_book(&read(&dir, "book.json"), "book.json").unwrap();
+    e.post_text(&read(&dir, "lists.json"), "lists.json").unwrap();
+    let book = "C52002600001";
+    let policy = jiamao_domain::cycle::DeadlinePolicy::default();
+    let st = e.cycle_status(book, &policy).unwrap();
+    // The last export of film was on 2026-07-15: 报核 within 30 days of it.
+    assert_eq!((st.cycle_no, st.last_export.map(|d| d.to_string())), (1, Some("2026-07-15".to_owned())));
+    assert_eq!(st.report_due.to_string(), "2026-08-14");
+    let before = e.balance(book, Some("2026-06-30".parse().unwrap())).unwrap();
+    let adj: jiamao_domain::cycle::AdjustmentsDoc = jiamao_domain::doc::parse_document(
+        r#"{"book_no": "C52002600001", "adjustments": [{"seq": 1, "kind": "increase", "qty": "10", "reason": "核增: weighing difference agreed with customs"}, {"seq": 2, "kind": "decrease", "qty": "2.5", "reason": "核减"}]}"#,
+        "adjustments.json",
+    )
+    .unwrap();
+    let closure = e.close_cycle(book, "2026-06-30".parse().unwrap(), None, Some((&adj, "adjustments.json"))).unwrap();
+    assert_eq!(closure.cycle_no, 1);
+    let june: jiamao_domain::Decimal = before.materials[0].balance.parse().unwrap();
+    assert_eq!(june.to_string(), "59630.04113");
+    assert_eq!(jiamao_domain::decimal::report_qty(closure.openings[0].opening), "59640.04113", "should-remain of 30 June plus 10");
+    assert_eq!(serde_json::to_value(&closure.report.materials[0].should_remain).unwrap(), serde_json::json!(before.materials[0].balance));
+    // A list dated in the closed cycle is refused; one after it posts.
+    let late = r#"{"list_no":"LATE1","book_no":"C52002600001","declared_on":"2026-06-15","direction":"I","goods":"material","trade_mode":"0615","lines":[{"line":1,"item_seq":3,"qty":"1"}]}"#;
+    let o = e.post_text(late, "late").unwrap().remove(0);
+    assert_eq!((o.status, o.error.map(|x| x.rule)), ("rejected", Some("cycle_closed".to_owned())));
+    // Every connection sees the new cycle: the balance is the old total plus the adjustments.
+    for mut c in [engine(b), e] {
+        let now = c.balance(book, None).unwrap();
+        assert_eq!(now.materials[0].balance, "49148.50265");
+        assert_eq!(now.materials[1].balance, "15492.34535");
+        let report = c.reconcile(book, None, None).unwrap();
+        assert_eq!(report.materials[0].opening, "59640.04113");
+        assert_eq!(report.materials[0].imported, "0", "imports were all before 1 July");
+        // History before the close is unchanged.
+        assert_eq!(c.balance(book, Some("2026-06-30".parse().unwrap())).unwrap(), before);
+        assert_eq!(c.verify(book).unwrap(), None);
+        let st = c.cycle_status(book, &policy).unwrap();
+        assert_eq!((st.cycle_no, st.cycle_from.to_string(), st.last_write_off.map(|d| d.to_string())), (2, "2026-07-01".to_owned(), Some("2026-06-30".to_owned())));
+        // A cycle cannot close before the open one starts.
+        let err = c.close_cycle(book, "2026-05-31".parse().unwrap(), None, None).unwrap_err().to_string();
+        assert!(err.contains("cycle_dates"), "{err}");
+    }
+    // The year-end close with the stocktake: openings are the counted remains.
+    let mut e = engine(b);
+    let stdoc = jiamao_domain::doc::parse_stocktake(&read(&dir, "stocktake.json"), "stocktake.json").unwrap();
+    let year = e.close_cycle(book, "2026-12-31".parse().unwrap(), Some((&stdoc, "stocktake.json")), None).unwrap();
+    assert_eq!(year.cycle_no, 2);
+    assert!(year.from_stocktake);
+    assert_eq!(jiamao_domain::decimal::report_qty(year.openings[0].opening), "49052.92985", "the counted remain of material 1");
+    assert_eq!(e.closures(book).unwrap().len(), 2);
+}

@@ -46,6 +46,12 @@ fn checkpoints() {
 }
 
 #[test]
+fn cycles() {
+    let Some(b) = Postgres::new() else { return };
+    suite::cycles(&b);
+}
+
+#[test]
 fn concurrent_writers() {
     let Some(b) = Postgres::new() else { return };
     suite::concurrent_writers(&b, 20);

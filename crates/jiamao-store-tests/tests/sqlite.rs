@@ -43,3 +43,8 @@ fn checkpoints() {
 fn concurrent_writers() {
     suite::concurrent_writers(&Sqlite::new(), 20);
 }
+
+#[test]
+fn cycles() {
+    suite::cycles(&Sqlite::new());
+}

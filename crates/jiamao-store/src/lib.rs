@@ -67,6 +67,17 @@ pub struct Resolution {
     pub version: String,
 }
 
+/// A closed verification cycle (核销结案) as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosureRecord {
+    /// 1 for the first cycle closed, then one more each time.
+    pub cycle_no: u32,
+    /// The cycle's last day.
+    pub closed_to: NaiveDate,
+    /// The closure (report, adjustments, openings) as JSON.
+    pub record_json: String,
+}
+
 /// What a backend must do.
 ///
 /// Writes happen between [`Store::begin_write`] and [`Store::commit`]: one transaction, all or
@@ -117,6 +128,13 @@ pub trait Store: Send {
     /// The latest checkpoint of a book revision: `(last_id, state_json)`.
     fn latest_checkpoint(&mut self, key: &BookKey, revision: u32) -> Result<Option<(i64, String)>, StoreError>;
 
+    /// Appends a closed cycle (inside a write). Fails with `Conflict` unless `cycle_no` is exactly one
+    /// more than the stored latest.
+    fn file_closure(&mut self, key: &BookKey, record: &ClosureRecord) -> Result<(), StoreError>;
+
+    /// Every closed cycle of a book, in order.
+    fn closures(&mut self, key: &BookKey) -> Result<Vec<ClosureRecord>, StoreError>;
+
     /// Number of posted lists and lines in the whole store (a fan-out query).
     fn counts(&mut self) -> Result<(u64, u64), StoreError>;
 }
@@ -158,6 +176,12 @@ impl<T: Store + ?Sized> Store for Box<T> {
     }
     fn latest_checkpoint(&mut self, key: &BookKey, revision: u32) -> Result<Option<(i64, String)>, StoreError> {
         (**self).latest_checkpoint(key, revision)
+    }
+    fn file_closure(&mut self, key: &BookKey, record: &ClosureRecord) -> Result<(), StoreError> {
+        (**self).file_closure(key, record)
+    }
+    fn closures(&mut self, key: &BookKey) -> Result<Vec<ClosureRecord>, StoreError> {
+        (**self).closures(key)
     }
     fn counts(&mut self) -> Result<(u64, u64), StoreError> {
         (**self).counts()
