@@ -217,6 +217,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let text = read_file(file, *json)?;
             let mut engine = open_engine(&cli)?;
             let r = engine.import_book(&text, &source_name(file)).map_err(|e| app_failure(e, *json))?;
+            flush(&mut engine);
             if *json {
                 print_json(&r)?;
             } else {
@@ -236,6 +237,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let text = read_file(file, *json)?;
             let mut engine = open_engine(&cli)?;
             let outcomes = engine.post_text(&text, &source_name(file)).map_err(|e| app_failure(e, *json))?;
+            flush(&mut engine);
             report_outcomes(&outcomes, file, *json)
         }
         Command::Balance { book_no, as_of, json } => {
@@ -415,6 +417,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
 fn pad(text: &str, width: usize) -> String {
     let cols: usize = text.chars().map(|c| if c >= '\u{2E80}' { 2 } else { 1 }).sum();
     format!("{text}{}", " ".repeat(width.saturating_sub(cols)))
+}
+
+/// Leaves a checkpoint of what this process posted, so the next command starts without replaying
+/// it. A failure here loses nothing (checkpoints are derived), so it is only reported.
+fn flush(engine: &mut Engine<Box<dyn Store>>) {
+    if let Err(e) = engine.flush_checkpoints() {
+        eprintln!("jiamao: note: could not save a checkpoint of derived state ({e}); the next command replays the lines instead");
+    }
 }
 
 fn item_names(engine: &mut Engine<Box<dyn Store>>, book_no: &str) -> std::collections::BTreeMap<u32, String> {

@@ -286,7 +286,9 @@ impl BookLedger {
     pub fn snapshot(&self) -> LedgerSnapshot {
         LedgerSnapshot {
             book_no: self.book.book_no.clone(),
-            materials: self.book.materials.iter().map(|i| i.seq).zip(self.materials.iter().copied()).collect(),
+            // With the accrued leftovers divided out, so that a report can be read from the
+            // snapshot alone; restoring drops them again (they derive from the buckets).
+            materials: self.book.materials.iter().map(|i| i.seq).zip(self.material_totals()).collect(),
             products: self.book.products.iter().map(|i| i.seq).zip(self.products.iter().copied()).collect(),
             used_versions: self.used_versions.iter().cloned().collect(),
             pending: self.pending.clone(),
@@ -341,7 +343,7 @@ impl BookLedger {
             return None;
         }
         let mut l = start;
-        l.materials = snap.materials.into_iter().map(|(_, t)| t).collect();
+        l.materials = snap.materials.into_iter().map(|(_, t)| MaterialTotals { leftover_accrued: Decimal::ZERO, ..t }).collect();
         l.products = snap.products.into_iter().map(|(_, t)| t).collect();
         l.used_versions = snap.used_versions.into_iter().collect();
         l.pending = snap.pending;

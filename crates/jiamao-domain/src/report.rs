@@ -191,13 +191,23 @@ pub fn reconcile_range(to: &BookLedger, before: Option<&BookLedger>, stocktake: 
             *t = t.checked_sub(bt).ok_or_else(overflow)?;
         }
     }
-    let materials = book.materials.iter().zip(material_totals).enumerate().map(|(k, (i, t))| material_report(i.seq, &t, actual.as_ref().and_then(|a| a.get(k).copied()))).collect();
-    let products = book
-        .products
-        .iter()
-        .zip(product_totals)
-        .map(|(i, t)| ProductReport {
-            seq: i.seq,
+    let seqs_m: Vec<u32> = book.materials.iter().map(|i| i.seq).collect();
+    let seqs_p: Vec<u32> = book.products.iter().map(|i| i.seq).collect();
+    Ok(report_from_totals(&book.book_no, seqs_m.into_iter().zip(material_totals), seqs_p.into_iter().zip(product_totals), actual.as_deref()))
+}
+
+/// The 报核 report from totals by item (for example a checkpoint's snapshot), without the book.
+pub fn report_from_totals(
+    book_no: &str,
+    materials: impl IntoIterator<Item = (u32, MaterialTotals)>,
+    products: impl IntoIterator<Item = (u32, crate::ledger::ProductTotals)>,
+    actual: Option<&[Decimal]>,
+) -> ReconcileReport {
+    let materials = materials.into_iter().enumerate().map(|(k, (seq, t))| material_report(seq, &t, actual.and_then(|a| a.get(k).copied()))).collect();
+    let products = products
+        .into_iter()
+        .map(|(seq, t)| ProductReport {
+            seq,
             exported: report_qty(t.exported),
             carried_out: report_qty(t.carried_out),
             domestic_sold: report_qty(t.domestic_sold),
@@ -206,5 +216,5 @@ pub fn reconcile_range(to: &BookLedger, before: Option<&BookLedger>, stocktake: 
             destroyed: report_qty(t.destroyed),
         })
         .collect();
-    Ok(ReconcileReport { book_no: book.book_no.clone(), materials, products })
+    ReconcileReport { book_no: book_no.to_owned(), materials, products }
 }

@@ -98,6 +98,8 @@ const LIST_LINES_ORDER: &str = " ORDER BY l.id, d.pos";
 const SAVE_CHECKPOINT: &str = "INSERT INTO ledger_checkpoints (enterprise, book_no, revision, last_id, state) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (enterprise, book_no, revision, last_id) DO NOTHING";
 const LATEST_CHECKPOINT: &str = "SELECT last_id, state FROM ledger_checkpoints WHERE enterprise = $1 AND book_no = $2 AND revision = $3 ORDER BY last_id DESC LIMIT 1";
+const PRUNE_CHECKPOINTS: &str = "DELETE FROM ledger_checkpoints WHERE enterprise = $1 AND book_no = $2 AND (revision, last_id) NOT IN \
+     (SELECT revision, last_id FROM ledger_checkpoints WHERE enterprise = $1 AND book_no = $2 ORDER BY revision DESC, last_id DESC LIMIT 2)";
 const LATEST_CYCLE: &str = "SELECT MAX(cycle_no) FROM cycle_closures WHERE enterprise = $1 AND book_no = $2";
 const INSERT_CLOSURE: &str = "INSERT INTO cycle_closures (enterprise, book_no, cycle_no, closed_to, record) VALUES ($1, $2, $3, $4, $5)";
 const CLOSURES: &str = "SELECT cycle_no, closed_to, record FROM cycle_closures WHERE enterprise = $1 AND book_no = $2 ORDER BY cycle_no";
@@ -539,6 +541,11 @@ impl Store for PgStore {
         Ok(Some(BookRecord { key: key.clone(), revision: to_u32(col(&r, 0)?, "book revision")?, doc_json: col(&r, 1)? }))
     }
 
+    fn book_revision(&mut self, key: &BookKey) -> Result<Option<u32>, StoreError> {
+        let latest: Option<i64> = col(&self.query_one(LATEST_REVISION, &[&key.enterprise, &key.book_no])?, 0)?;
+        latest.map(|n| u32::try_from(n).map_err(|_| corrupt(format!("revision {n} of book {}", key.book_no)))).transpose()
+    }
+
     fn books(&mut self) -> Result<Vec<BookRecord>, StoreError> {
         self.query(BOOKS, &[])?
             .iter()
@@ -677,6 +684,8 @@ impl Store for PgStore {
     fn save_checkpoint(&mut self, key: &BookKey, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError> {
         self.require_write("save_checkpoint")?;
         self.execute(SAVE_CHECKPOINT, &[&key.enterprise, &key.book_no, &i64::from(revision), &last_id, &state_json])?;
+        // Keep the newest two checkpoints of the book; older ones are derived data no one reads.
+        self.execute(PRUNE_CHECKPOINTS, &[&key.enterprise, &key.book_no])?;
         Ok(())
     }
 

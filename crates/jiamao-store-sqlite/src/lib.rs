@@ -159,6 +159,14 @@ impl Store for SqliteStore {
             .map_err(db)
     }
 
+    fn book_revision(&mut self, key: &BookKey) -> Result<Option<u32>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT MAX(revision) FROM book_revisions WHERE enterprise = ?1 AND book_no = ?2")
+            .map_err(db)?
+            .query_row(params![key.enterprise, key.book_no], |r| r.get(0))
+            .map_err(db)
+    }
+
     fn books(&mut self) -> Result<Vec<BookRecord>, StoreError> {
         let mut st = self
             .conn
@@ -344,6 +352,15 @@ impl Store for SqliteStore {
             .prepare_cached("INSERT OR IGNORE INTO ledger_checkpoints (enterprise, book_no, revision, last_id, state) VALUES (?1, ?2, ?3, ?4, ?5)")
             .map_err(db)?
             .execute(params![key.enterprise, key.book_no, revision, last_id, state_json])
+            .map_err(db)?;
+        // Keep the newest two checkpoints of the book; older ones are derived data no one reads.
+        self.conn
+            .prepare_cached(
+                "DELETE FROM ledger_checkpoints WHERE enterprise = ?1 AND book_no = ?2 AND (revision, last_id) NOT IN \
+                 (SELECT revision, last_id FROM ledger_checkpoints WHERE enterprise = ?1 AND book_no = ?2 ORDER BY revision DESC, last_id DESC LIMIT 2)",
+            )
+            .map_err(db)?
+            .execute(params![key.enterprise, key.book_no])
             .map_err(db)?;
         Ok(())
     }

@@ -123,6 +123,17 @@ pub fn checkpoints<B: Backend>(b: &B) {
     let loaded = fresh.ledger("E1").unwrap().unwrap().material_totals();
     assert_eq!(loaded, fresh.recompute("E1").unwrap().material_totals());
     assert_eq!(loaded, e.ledger("E1").unwrap().unwrap().material_totals());
+    // With a fresh checkpoint a new process reads the report from it alone; it equals the report
+    // computed from the ledger.
+    e.flush_checkpoints().unwrap();
+    let computed = e.reconcile("E1", None, None).unwrap();
+    assert_eq!(engine(b).reconcile("E1", None, None).unwrap(), computed);
+    // A list posted after the checkpoint makes the report fall back to replaying it.
+    let mut other = engine(b);
+    assert_eq!(status(&mut other, &list("LATE", "I", "material", "0615", "1")).0, "posted");
+    let after = engine(b).reconcile("E1", None, None).unwrap();
+    assert_ne!(after, computed);
+    assert_eq!(after, other.reconcile("E1", None, None).unwrap());
 }
 
 /// Many writers on one book at once: 32 clients, each with its own connection, race on the same

@@ -101,6 +101,9 @@ pub trait Store: Send {
     /// The latest revision of a book.
     fn book(&mut self, key: &BookKey) -> Result<Option<BookRecord>, StoreError>;
 
+    /// The number of the latest revision of a book, without reading its document.
+    fn book_revision(&mut self, key: &BookKey) -> Result<Option<u32>, StoreError>;
+
     /// The latest revision of every book of every enterprise (a fan-out query), by `book_no`.
     fn books(&mut self) -> Result<Vec<BookRecord>, StoreError>;
 
@@ -122,7 +125,8 @@ pub trait Store: Send {
     fn for_each_list(&mut self, key: &BookKey, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Saves a checkpoint of a book's derived state (inside a write): the state after every list
-    /// up to `last_id` under book revision `revision`. Checkpoints are derived and recomputable.
+    /// up to `last_id` under book revision `revision`. Checkpoints are derived and recomputable, so
+    /// a backend keeps only the newest two of a book and removes older ones.
     fn save_checkpoint(&mut self, key: &BookKey, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError>;
 
     /// The latest checkpoint of a book revision: `(last_id, state_json)`.
@@ -158,6 +162,9 @@ impl<T: Store + ?Sized> Store for Box<T> {
     }
     fn books(&mut self) -> Result<Vec<BookRecord>, StoreError> {
         (**self).books()
+    }
+    fn book_revision(&mut self, key: &BookKey) -> Result<Option<u32>, StoreError> {
+        (**self).book_revision(key)
     }
     fn file_book(&mut self, record: &BookRecord, resolutions: &[Resolution]) -> Result<(), StoreError> {
         (**self).file_book(record, resolutions)
