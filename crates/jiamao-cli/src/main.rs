@@ -5,6 +5,7 @@
 mod bench;
 mod bench_rows;
 mod demo;
+mod gen;
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -87,6 +88,8 @@ enum Command {
     Demo,
     /// Measure durable posting throughput (docs/perf.md).
     Bench(bench::BenchArgs),
+    /// Write a synthetic enterprise (book, lists, stocktake) in the interchange format.
+    Gen(gen::GenArgs),
 }
 
 #[derive(Subcommand)]
@@ -410,6 +413,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args, &cli.db, cli.durability).map_err(Failure::from),
+        Command::Gen(args) => gen::run(args).map_err(Failure::from),
     }
 }
 
