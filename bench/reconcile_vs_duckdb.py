@@ -61,10 +61,19 @@ def load_duckdb(gen_dir, db_path, threads):
         os.remove(db_path)
     con = duckdb.connect(db_path)
     con.execute(f"SET threads = {threads}")
-    con.execute("CREATE TABLE materials (seq INTEGER, opening DECIMAL(38,5))")
-    con.executemany("INSERT INTO materials VALUES (?, ?)", [(m["seq"], m.get("opening_qty", "0")) for m in book["materials"]])
-    con.execute("CREATE TABLE products (seq INTEGER)")
-    con.executemany("INSERT INTO products VALUES (?)", [(p["seq"],) for p in book["products"]])
+    import csv
+
+    def bulk(table, columns, rows):
+        # CSV and COPY: DuckDB's executemany is far too slow for hundreds of thousands of rows.
+        path = f"{db_path}.{table}.csv"
+        with open(path, "w", newline="") as f:
+            csv.writer(f).writerows(rows)
+        con.execute(f"CREATE TABLE {table} ({columns})")
+        con.execute(f"COPY {table} FROM '{path}' (HEADER false, NULLSTR '')")
+        os.remove(path)
+
+    bulk("materials", "seq INTEGER, opening DECIMAL(38,5)", [(m["seq"], m.get("opening_qty", "0")) for m in book["materials"]])
+    bulk("products", "seq INTEGER", [(p["seq"],) for p in book["products"]])
     bom = []
     for c in book["consumption"]:
         share = Decimal(c.get("bonded_share", "1"))
@@ -78,13 +87,11 @@ def load_duckdb(gen_dir, db_path, threads):
         # Leftover base per unit, exact; divided by (t+i) only at the end, per (material, loss) bucket.
         lbase = share * (uc - net) * t if (net is not None and t != 0) else Decimal(0)
         bom.append((c["product_seq"], c["material_seq"], c["version"], c["valid_from"], str(uc), str(share), str(lbase), str(t + i)))
-    con.execute("CREATE TABLE bom (product_seq INTEGER, material_seq INTEGER, version VARCHAR, valid_from DATE, uc DECIMAL(38,9), share DECIMAL(38,9), lbase DECIMAL(38,18), loss DECIMAL(38,9))")
-    con.executemany("INSERT INTO bom VALUES (?, ?, ?, ?, ?, ?, ?, ?)", bom)
+    bulk("bom", "product_seq INTEGER, material_seq INTEGER, version VARCHAR, valid_from DATE, uc DECIMAL(38,9), share DECIMAL(38,9), lbase DECIMAL(38,18), loss DECIMAL(38,9)", bom)
     # The 单耗 version each product line uses, resolved here as Jiamao resolved it at posting time
     # (the line's own, else the one in force on the list's date), so both sides start from the same
     # stored facts.
     import bisect
-    import csv
     versions = {}
     for c in book["consumption"]:
         versions.setdefault(c["product_seq"], set()).add((c["valid_from"], c["version"]))
@@ -105,7 +112,7 @@ def load_duckdb(gen_dir, db_path, threads):
                     dw.writerow([l["list_no"], ln["line"], ln["item_seq"], ln["qty"], ln.get("amount", ""), version or ""])
     con.execute("CREATE TABLE lists (list_no VARCHAR, declared_on DATE, direction VARCHAR, goods VARCHAR, trade_mode VARCHAR)")
     con.execute("CREATE TABLE lines (list_no VARCHAR, line INTEGER, item_seq INTEGER, qty DECIMAL(38,5), amount DECIMAL(38,2), version VARCHAR)")
-    con.execute(f"COPY lists FROM '{lists_csv}' (HEADER false, QUOTE '\"', ALL_VARCHAR false)")
+    con.execute(f"COPY lists FROM '{lists_csv}' (HEADER false)")
     con.execute(f"COPY lines FROM '{lines_csv}' (HEADER false, NULLSTR '')")
     os.remove(lists_csv)
     os.remove(lines_csv)
@@ -217,6 +224,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-load", action="store_true", help="reuse the databases of an earlier run")
+    ap.add_argument("--reuse-jiamao", action="store_true", help="reuse the Jiamao database of an earlier run, load DuckDB again")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     jdb = os.path.join(a.work, "jiamao.db")
@@ -224,7 +232,7 @@ def main():
     book = json.load(open(os.path.join(a.gen, "book.json")))
     book_no = book["book_no"]
     files = sorted(x for x in os.listdir(a.gen) if x.startswith("lists") and x.endswith(".json"))
-    if not a.skip_load:
+    if not a.skip_load and not a.reuse_jiamao:
         for suffix in ["", "-wal", "-shm"]:
             if os.path.exists(jdb + suffix):
                 os.remove(jdb + suffix)
@@ -235,6 +243,7 @@ def main():
             if out.returncode != 0:
                 sys.exit(f"posting {f} failed: {out.stderr[-2000:]}")
         print(f"jiamao: posted {len(files)} files in {time.perf_counter() - t0:.1f} s")
+    if not a.skip_load:
         t0 = time.perf_counter()
         load_duckdb(a.gen, ddb, a.threads)
         print(f"duckdb: loaded in {time.perf_counter() - t0:.1f} s")

@@ -6,7 +6,7 @@
 //! atomic and independent. Nothing is acknowledged before the transaction has committed.
 
 use chrono::NaiveDate;
-use jiamao_domain::aggregate::Aggregator;
+use jiamao_domain::aggregate::{Aggregator, LineColumns};
 use jiamao_domain::book::{Book, BookError};
 use jiamao_domain::cycle::{self, AdjustmentsDoc, Closure, CycleStatus, DeadlinePolicy};
 use jiamao_domain::doc::{self, BookDoc, DocError, ListDoc, StocktakeDoc};
@@ -470,7 +470,16 @@ impl<S: Store> Engine<S> {
         let Some(key) = self.book_key(book_no)? else { return Ok(None) };
         let Some(revision) = self.store.book_revision(&key)? else { return Ok(None) };
         let Some((last_id, state)) = self.store.latest_checkpoint(&key, revision)? else { return Ok(None) };
-        let Ok(snap) = serde_json::from_str::<jiamao_domain::ledger::LedgerSnapshot>(&state) else { return Ok(None) };
+        // Only what the report needs; the rest of the snapshot is skipped unparsed.
+        #[derive(serde::Deserialize)]
+        struct ReportPart {
+            book_no: String,
+            materials: Vec<(u32, MaterialTotals)>,
+            products: Vec<(u32, ProductTotals)>,
+            #[serde(default)]
+            closed_to: Option<NaiveDate>,
+        }
+        let Ok(snap) = serde_json::from_str::<ReportPart>(&state) else { return Ok(None) };
         let closed_to = self.store.closures(&key)?.last().map(|c| c.closed_to);
         if snap.closed_to != closed_to || snap.book_no != book_no {
             return Ok(None);
@@ -555,6 +564,31 @@ impl<S: Store> Engine<S> {
             Ok(())
         })?;
         Ok((book_from_record(&rec, &self.policy)?, closure, lists))
+    }
+
+    /// The posted lines of a book (after its last closed cycle) as columns for the `--verify`
+    /// kernel, streamed from the store without holding the lists: the book, the closure, the
+    /// columns (`None` when a figure has more places than the integer kernel keeps) and the number
+    /// of lists and lines read.
+    pub fn posted_columns(&mut self, book_no: &str) -> Result<(Book, Option<Closure>, Option<LineColumns>, u64, u64), AppError> {
+        let key = self.known_key(book_no)?;
+        let rec = self.store.book(&key)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
+        let closure = self.store.closures(&key)?.last().map(|c| closure_from_record(&key, c)).transpose()?;
+        let book = book_from_record(&rec, &self.policy)?;
+        let closed_to = closure.as_ref().map(|c| c.to);
+        let mut cols = Some(LineColumns::default());
+        let (mut lists, mut lines) = (0u64, 0u64);
+        self.store.for_each_list(&key, 0, None, &mut |s| {
+            lists += 1;
+            lines += s.list.lines.len() as u64;
+            if let Some(c) = cols.as_mut() {
+                if c.push(&book, closed_to, &s.list, &s.versions).is_none() {
+                    cols = None;
+                }
+            }
+            Ok(())
+        })?;
+        Ok((book, closure, cols, lists, lines))
     }
 
     /// Checks the maintained state of a book against `recomputed` (the `--verify` kernel's totals):

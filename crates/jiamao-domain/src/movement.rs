@@ -41,6 +41,31 @@ pub enum Movement {
 }
 
 impl Movement {
+    /// Every movement, in a fixed order (an index for dense tables).
+    pub const ALL: [Movement; 16] = [
+        Movement::MaterialImport,
+        Movement::MaterialCarryIn,
+        Movement::SurplusIn,
+        Movement::SurplusOut,
+        Movement::MaterialDomesticSale,
+        Movement::ReExport,
+        Movement::ReplacedOut,
+        Movement::ReplacedIn,
+        Movement::LeftoverDisposal,
+        Movement::MaterialDestroyed,
+        Movement::ProductExport,
+        Movement::ProductCarryOut,
+        Movement::ProductDomesticSale,
+        Movement::ProductReturn,
+        Movement::ProductReship,
+        Movement::DefectiveDestroyed,
+    ];
+
+    /// This movement's position in [`Movement::ALL`].
+    pub fn index(self) -> usize {
+        Movement::ALL.iter().position(|m| *m == self).unwrap_or(0)
+    }
+
     /// Whether the line's item is a product (so its effect on materials goes through 单耗).
     pub fn through_consumption(self) -> bool {
         matches!(self, Movement::ProductExport | Movement::ProductCarryOut | Movement::ProductDomesticSale | Movement::ProductReturn | Movement::ProductReship | Movement::DefectiveDestroyed)
@@ -70,6 +95,21 @@ pub enum MaterialFigure {
 }
 
 impl MaterialFigure {
+    /// Every figure, in declaration order (so `figure as usize` indexes it).
+    pub const ALL: [MaterialFigure; 11] = [
+        MaterialFigure::Imported,
+        MaterialFigure::CarriedIn,
+        MaterialFigure::SurplusIn,
+        MaterialFigure::ReplacedIn,
+        MaterialFigure::Consumed,
+        MaterialFigure::DomesticSold,
+        MaterialFigure::ReExported,
+        MaterialFigure::ReplacedOut,
+        MaterialFigure::SurplusOut,
+        MaterialFigure::Destroyed,
+        MaterialFigure::LeftoverDisposed,
+    ];
+
     /// The figure's field name in reports.
     pub fn as_str(self) -> &'static str {
         match self {

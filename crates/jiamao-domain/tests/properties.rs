@@ -145,15 +145,23 @@ proptest! {
         let book = book();
         let mut ledger = BookLedger::new(book.clone());
         let mut agg = jiamao_domain::aggregate::Aggregator::new(&book, None);
+        let mut posted = Vec::new();
         for l in lists {
             if let Ok(p) = ledger.post(l) {
                 agg.add(&p.list, &p.versions);
+                posted.push(p);
             }
         }
         prop_assert_eq!(agg.skipped, 0);
         let (materials, products) = agg.finish();
-        prop_assert_eq!(materials, ledger.material_totals());
-        prop_assert_eq!(products, ledger.product_totals().to_vec());
+        prop_assert_eq!(&materials, &ledger.material_totals());
+        prop_assert_eq!(&products, &ledger.product_totals().to_vec());
+        // The column kernel (scaled integers) gives exactly the same.
+        let cols = jiamao_domain::aggregate::columns(&book, None, posted.iter().map(|p| (&p.list, p.versions.as_slice())));
+        let cols = cols.unwrap_or_else(|| panic!("columns"));
+        let (m2, p2) = jiamao_domain::aggregate::aggregate_columns(&book, None, &cols).unwrap_or_else(|| panic!("kernel"));
+        prop_assert_eq!(m2, materials);
+        prop_assert_eq!(p2, products);
     }
 
     /// Posting the accepted lists in any other order that the rules accept gives the same
