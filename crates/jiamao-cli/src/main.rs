@@ -205,7 +205,7 @@ fn read_file(path: &Path, json: bool) -> Result<String, Failure> {
 
 fn print_json(v: &impl serde::Serialize) -> Result<(), Failure> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, v).context("cannot render JSON")?;
+    serde_json::to_writer(&mut out, v).context("cannot render JSON")?;
     writeln!(out).context("cannot write to standard output")?;
     out.flush().context("cannot write to standard output")?;
     Ok(())

@@ -80,6 +80,9 @@ impl SqliteStore {
         };
         conn.pragma_update(None, "synchronous", sync).map_err(db)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        // Read through a memory map (large checkpoints and replays read many pages); writes still
+        // go through the WAL as before.
+        conn.pragma_update(None, "mmap_size", 1i64 << 30).map_err(db)?;
         let mut store = SqliteStore { conn };
         store.migrate()?;
         Ok(store)
