@@ -41,6 +41,11 @@ impl AppError {
     }
 }
 
+/// What [`Engine::posted_columns`] reads: the book, its last closed cycle, the posted lines as
+/// columns (`None` when a figure has more places than the integer kernel keeps), and the number
+/// of lists and lines read.
+pub type PostedColumns = (Book, Option<Closure>, Option<LineColumns>, u64, u64);
+
 /// The error object of a rejected list in `list post --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ListError {
@@ -570,7 +575,7 @@ impl<S: Store> Engine<S> {
     /// kernel, streamed from the store without holding the lists: the book, the closure, the
     /// columns (`None` when a figure has more places than the integer kernel keeps) and the number
     /// of lists and lines read.
-    pub fn posted_columns(&mut self, book_no: &str) -> Result<(Book, Option<Closure>, Option<LineColumns>, u64, u64), AppError> {
+    pub fn posted_columns(&mut self, book_no: &str) -> Result<PostedColumns, AppError> {
         let key = self.known_key(book_no)?;
         let rec = self.store.book(&key)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
         let closure = self.store.closures(&key)?.last().map(|c| closure_from_record(&key, c)).transpose()?;

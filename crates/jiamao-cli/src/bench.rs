@@ -51,20 +51,8 @@ pub struct BenchArgs {
     dir: Option<PathBuf>,
 }
 
-/// A small deterministic generator (xorshift64*), so every run posts the same lists.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+/// The same deterministic generator as `jiamao gen` (xorshift64*), so every run posts the same lists.
+use crate::gen::Rng;
 
 fn book_json(a: &BenchArgs) -> String {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);

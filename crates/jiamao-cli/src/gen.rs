@@ -241,7 +241,7 @@ const SPECS: [Spec; 20] = [
 ];
 
 /// A small deterministic generator (xorshift64*, as `jiamao bench`), seeded through splitmix64.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn new(seed: u64) -> Rng {
@@ -251,14 +251,14 @@ impl Rng {
         z ^= z >> 31;
         Rng(if z == 0 { 0x2545_F491_4F6C_DD1D } else { z })
     }
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     /// 0 ≤ x < n.
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
     /// lo ≤ x ≤ hi.

@@ -69,15 +69,7 @@ impl<'a> Aggregator<'a> {
                 continue;
             };
             if let Some(t) = self.products.get_mut(p) {
-                let f = match mv {
-                    Movement::ProductExport => &mut t.exported,
-                    Movement::ProductCarryOut => &mut t.carried_out,
-                    Movement::ProductDomesticSale => &mut t.domestic_sold,
-                    Movement::ProductReturn => &mut t.returned,
-                    Movement::ProductReship => &mut t.reexported,
-                    _ => &mut t.destroyed,
-                };
-                *f += l.qty;
+                *t.movement_mut(mv) += l.qty;
             }
             // Pending lines (no version yet) move no material.
             let Some(name) = versions.get(k).and_then(|v| v.as_deref()) else { continue };
@@ -213,15 +205,7 @@ pub fn aggregate_columns(book: &Book, closure: Option<&crate::cycle::Closure>, c
     let mut prod = vec![[0i128; 6]; book.products.len()];
     let mut groups = vec![0i128; book.products.len() * nv * nk];
     let figure_of: Vec<(usize, bool)> = Movement::ALL.iter().map(|m| (m.material_figure().0 as usize, m.material_figure().1)).collect();
-    let product_slot = |m: Movement| match m {
-        Movement::ProductExport => 0,
-        Movement::ProductCarryOut => 1,
-        Movement::ProductDomesticSale => 2,
-        Movement::ProductReturn => 3,
-        Movement::ProductReship => 4,
-        _ => 5,
-    };
-    let slots: Vec<usize> = Movement::ALL.iter().map(|m| product_slot(*m)).collect();
+    let slots: Vec<usize> = Movement::ALL.iter().map(|m| m.product_figure()).collect();
     let through: Vec<bool> = Movement::ALL.iter().map(|m| m.through_consumption()).collect();
     for i in 0..c.len() {
         let (k, item, q) = (*c.movement.get(i)? as usize, *c.item.get(i)? as usize, *c.qty.get(i)?);

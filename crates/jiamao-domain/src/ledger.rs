@@ -68,6 +68,20 @@ totals!(
     ProductTotals { exported, carried_out, domestic_sold, returned, reexported, destroyed }
 );
 
+impl ProductTotals {
+    /// The figure a product movement counts in ([`Movement::product_figure`]).
+    pub fn movement_mut(&mut self, mv: Movement) -> &mut Decimal {
+        match mv.product_figure() {
+            0 => &mut self.exported,
+            1 => &mut self.carried_out,
+            2 => &mut self.domestic_sold,
+            3 => &mut self.returned,
+            4 => &mut self.reexported,
+            _ => &mut self.destroyed,
+        }
+    }
+}
+
 impl MaterialTotals {
     /// The field of a figure.
     pub fn figure_mut(&mut self, f: MaterialFigure) -> &mut Decimal {
@@ -610,14 +624,7 @@ impl BookLedger {
             for (l, v) in list.lines.iter().zip(versions) {
                 let Some(p) = self.book.product_idx(l.item_seq) else { continue };
                 if let Some(t) = self.products.get_mut(p) {
-                    let f = match mv {
-                        Movement::ProductExport => &mut t.exported,
-                        Movement::ProductCarryOut => &mut t.carried_out,
-                        Movement::ProductDomesticSale => &mut t.domestic_sold,
-                        Movement::ProductReturn => &mut t.returned,
-                        Movement::ProductReship => &mut t.reexported,
-                        _ => &mut t.destroyed,
-                    };
+                    let f = t.movement_mut(mv);
                     *f = f.checked_add(l.qty).unwrap_or(*f);
                 }
                 match v {

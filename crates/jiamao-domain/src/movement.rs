@@ -149,6 +149,19 @@ impl Movement {
         }
     }
 
+    /// For product movements, which product figure they count in: 0 exported, 1 carried out,
+    /// 2 domestic sale, 3 returned, 4 re-shipped, 5 destroyed (the order of `ProductTotals`).
+    pub fn product_figure(self) -> usize {
+        match self {
+            Movement::ProductExport => 0,
+            Movement::ProductCarryOut => 1,
+            Movement::ProductDomesticSale => 2,
+            Movement::ProductReturn => 3,
+            Movement::ProductReship => 4,
+            _ => 5,
+        }
+    }
+
     /// Whether a priced material inflow counts toward the weighted average price.
     pub fn is_priced_inflow(self) -> bool {
         matches!(self, Movement::MaterialImport | Movement::MaterialCarryIn | Movement::SurplusIn)
