@@ -479,7 +479,9 @@ impl<S: Store> Engine<S> {
         #[derive(serde::Deserialize)]
         struct ReportPart {
             book_no: String,
+            #[serde(with = "jiamao_domain::ledger::rows")]
             materials: Vec<(u32, MaterialTotals)>,
+            #[serde(with = "jiamao_domain::ledger::rows")]
             products: Vec<(u32, ProductTotals)>,
             #[serde(default)]
             closed_to: Option<NaiveDate>,

@@ -247,6 +247,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Balance { book_no, as_of, json } => {
             let mut engine = open_engine(&cli)?;
             let r = engine.balance(book_no, *as_of).map_err(|e| app_failure(e, *json))?;
+            flush(&mut engine);
             if *json {
                 return print_json(&r);
             }
@@ -331,6 +332,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let st_name = stocktake.as_ref().map(|p| source_name(p)).unwrap_or_default();
             let mut engine = open_engine(&cli)?;
             let r = engine.reconcile_range(book_no, *from, *to, st.as_ref().map(|s| (s, st_name.as_str()))).map_err(|e| app_failure(e, *json))?;
+            flush(&mut engine);
             if *json {
                 return print_json(&r);
             }

@@ -32,6 +32,44 @@ macro_rules! totals {
             pub fn fields(&self) -> Vec<(&'static str, Decimal)> {
                 vec![$((stringify!($field), self.$field)),*]
             }
+
+            /// Appends `seq,field,field,…` (plain decimals) to `out`: the compact checkpoint form.
+            fn write_row(&self, seq: u32, out: &mut String) {
+                use std::fmt::Write;
+                let _ = write!(out, "{seq}");
+                $(
+                    out.push(',');
+                    if !self.$field.is_zero() {
+                        let _ = write!(out, "{}", self.$field.normalize());
+                    }
+                )*
+                out.push('\n');
+            }
+
+            /// Reads a row written by `write_row`.
+            fn read_row(row: &str) -> Option<(u32, Self)> {
+                let mut parts = row.split(',');
+                let seq = parts.next()?.parse().ok()?;
+                let mut next = || -> Option<Decimal> {
+                    let p = parts.next()?;
+                    if p.is_empty() { Some(Decimal::ZERO) } else { p.parse().ok() }
+                };
+                let t = Self { $($field: next()?),* };
+                Some((seq, t))
+            }
+        }
+
+        impl RowCodec for $name {
+            fn encode(rows: &[(u32, Self)]) -> String {
+                let mut out = String::with_capacity(rows.len() * 32);
+                for (seq, t) in rows {
+                    t.write_row(*seq, &mut out);
+                }
+                out
+            }
+            fn decode(text: &str) -> Option<Vec<(u32, Self)>> {
+                text.lines().map(Self::read_row).collect()
+            }
         }
     };
 }
@@ -170,11 +208,35 @@ pub struct PendingLine {
     pub declared_on: chrono::NaiveDate,
 }
 
+/// Totals by item in the compact checkpoint form: one line per item, `seq,value,value,…`, plain
+/// decimals, empty for zero (a tenth of the JSON object form to read and write).
+pub trait RowCodec: Sized {
+    fn encode(rows: &[(u32, Self)]) -> String;
+    fn decode(text: &str) -> Option<Vec<(u32, Self)>>;
+}
+
+/// Serde adapter: totals by item as one compact string.
+pub mod rows {
+    use super::RowCodec;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer, T: RowCodec>(rows: &[(u32, T)], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&T::encode(rows))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: RowCodec>(d: D) -> Result<Vec<(u32, T)>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        T::decode(&text).ok_or_else(|| D::Error::custom("malformed totals rows"))
+    }
+}
+
 /// The derived state of a ledger, to save as a checkpoint and restore without replaying every line.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LedgerSnapshot {
     pub book_no: String,
+    #[serde(with = "rows")]
     pub materials: Vec<(u32, MaterialTotals)>,
+    #[serde(with = "rows")]
     pub products: Vec<(u32, ProductTotals)>,
     pub used_versions: Vec<(u32, String)>,
     pub pending: Vec<PendingLine>,

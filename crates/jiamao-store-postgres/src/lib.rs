@@ -95,8 +95,9 @@ const LIST_LINES: &str = "SELECT l.id, l.list_no, l.declared_on, l.direction, l.
      LEFT JOIN LATERAL (SELECT y.version FROM line_resolutions y WHERE y.enterprise = l.enterprise AND y.list_id = l.id AND y.line = d.line) r ON true \
      WHERE l.enterprise = $1 AND l.book_no = $2 AND l.id > $3";
 const LIST_LINES_ORDER: &str = " ORDER BY l.id, d.pos";
-const SAVE_CHECKPOINT: &str = "INSERT INTO ledger_checkpoints (enterprise, book_no, revision, last_id, state) VALUES ($1, $2, $3, $4, $5) \
-     ON CONFLICT (enterprise, book_no, revision, last_id) DO NOTHING";
+/// A checkpoint replaces one of the same position (for example one written in an older format).
+const DROP_CHECKPOINT: &str = "DELETE FROM ledger_checkpoints WHERE enterprise = $1 AND book_no = $2 AND revision = $3 AND last_id = $4";
+const SAVE_CHECKPOINT: &str = "INSERT INTO ledger_checkpoints (enterprise, book_no, revision, last_id, state) VALUES ($1, $2, $3, $4, $5)";
 const LATEST_CHECKPOINT: &str = "SELECT last_id, state FROM ledger_checkpoints WHERE enterprise = $1 AND book_no = $2 AND revision = $3 ORDER BY last_id DESC LIMIT 1";
 const PRUNE_CHECKPOINTS: &str = "DELETE FROM ledger_checkpoints WHERE enterprise = $1 AND book_no = $2 AND (revision, last_id) NOT IN \
      (SELECT revision, last_id FROM ledger_checkpoints WHERE enterprise = $1 AND book_no = $2 ORDER BY revision DESC, last_id DESC LIMIT 2)";
@@ -683,6 +684,7 @@ impl Store for PgStore {
 
     fn save_checkpoint(&mut self, key: &BookKey, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError> {
         self.require_write("save_checkpoint")?;
+        self.execute(DROP_CHECKPOINT, &[&key.enterprise, &key.book_no, &i64::from(revision), &last_id])?;
         self.execute(SAVE_CHECKPOINT, &[&key.enterprise, &key.book_no, &i64::from(revision), &last_id, &state_json])?;
         // Keep the newest two checkpoints of the book; older ones are derived data no one reads.
         self.execute(PRUNE_CHECKPOINTS, &[&key.enterprise, &key.book_no])?;

@@ -352,7 +352,7 @@ impl Store for SqliteStore {
 
     fn save_checkpoint(&mut self, key: &BookKey, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT OR IGNORE INTO ledger_checkpoints (enterprise, book_no, revision, last_id, state) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .prepare_cached("INSERT OR REPLACE INTO ledger_checkpoints (enterprise, book_no, revision, last_id, state) VALUES (?1, ?2, ?3, ?4, ?5)")
             .map_err(db)?
             .execute(params![key.enterprise, key.book_no, revision, last_id, state_json])
             .map_err(db)?;

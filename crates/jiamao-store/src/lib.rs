@@ -125,8 +125,9 @@ pub trait Store: Send {
     fn for_each_list(&mut self, key: &BookKey, after_id: i64, to: Option<NaiveDate>, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Saves a checkpoint of a book's derived state (inside a write): the state after every list
-    /// up to `last_id` under book revision `revision`. Checkpoints are derived and recomputable, so
-    /// a backend keeps only the newest two of a book and removes older ones.
+    /// up to `last_id` under book revision `revision`, replacing one at the same position.
+    /// Checkpoints are derived and recomputable, so a backend keeps only the newest two of a book
+    /// and removes older ones.
     fn save_checkpoint(&mut self, key: &BookKey, revision: u32, last_id: i64, state_json: &str) -> Result<(), StoreError>;
 
     /// The latest checkpoint of a book revision: `(last_id, state_json)`.
