@@ -162,8 +162,15 @@ pub fn concurrent_writers<B: Backend>(b: &B, rounds: usize) {
                             list(&format!("R{round}-SHARED"), "I", "material", "0615", "0.001"),
                             list(&format!("R{round}-CLASH"), "I", "material", "0615", &format!("0.00{}", 1 + c % 2)),
                         ];
-                        // A different order per client and round.
-                        mine.rotate_left((c + round) % 3);
+                        // A random order per client and round (the threads' interleaving is random too).
+                        use std::hash::{BuildHasher, Hasher};
+                        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+                        h.write_usize(c ^ (round << 8));
+                        let r = h.finish();
+                        mine.rotate_left((r % 3) as usize);
+                        if r & 4 != 0 {
+                            mine.swap(0, 1);
+                        }
                         barrier.wait();
                         mine.iter()
                             .map(|t| {
