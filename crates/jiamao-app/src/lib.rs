@@ -135,6 +135,12 @@ impl<S: Store> Engine<S> {
         Engine { store, policy: Policy::default(), books: HashMap::new(), owners: HashMap::new(), checkpoint_lines: DEFAULT_CHECKPOINT_LINES }
     }
 
+    /// The policy settings (RULES.md §0: what the regulations leave open).
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     /// Saves a checkpoint of a book's derived state after every `lines` newly posted lines
     /// (0: never).
     pub fn with_checkpoint_lines(mut self, lines: u64) -> Self {
@@ -501,7 +507,7 @@ impl<S: Store> Engine<S> {
         if newer {
             return Ok(None);
         }
-        Ok(Some(report::report_from_totals(book_no, snap.materials, snap.products, None)))
+        Ok(Some(report::report_from_totals(book_no, snap.materials, snap.products, None, None)))
     }
 
     /// Saves a checkpoint of every book in memory that has lines not yet in one, so that the next
@@ -534,7 +540,7 @@ impl<S: Store> Engine<S> {
             Some(day_before) => Some(self.ledger_to(book_no, Some(day_before))?),
             None => None,
         };
-        report::reconcile_range(&ledger, before.as_ref(), stocktake.map(|s| s.0)).map_err(|error| AppError::Book { source_name: source, error })
+        report::reconcile_range(&ledger, before.as_ref(), stocktake.map(|s| s.0), self.policy.difference_rate_base).map_err(|error| AppError::Book { source_name: source, error })
     }
 
     /// The drill-down of one material over the lists declared in `from ..= to` (open ends when

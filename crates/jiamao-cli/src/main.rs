@@ -66,6 +66,10 @@ enum Command {
         /// Recompute everything from the posted lines and check the maintained state agrees.
         #[arg(long)]
         verify: bool,
+        /// With a stocktake, also give each material's difference rate (差异率) on this base:
+        /// `should_remain` or `inflow` (the official base is not confirmed; a policy choice).
+        #[arg(long, value_name = "BASE")]
+        rate_base: Option<jiamao_domain::policy::RateBase>,
         #[arg(long)]
         stocktake: Option<PathBuf>,
         #[arg(long)]
@@ -323,7 +327,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }),
             }
         }
-        Command::Reconcile { book_no, from, to, stocktake, json, .. } => {
+        Command::Reconcile { book_no, from, to, stocktake, json, rate_base, .. } => {
             let st_text = stocktake.as_ref().map(|p| read_file(p, *json)).transpose()?;
             let st = match (&st_text, stocktake) {
                 (Some(t), Some(p)) => Some(jiamao_domain::doc::parse_stocktake(t, &source_name(p)).map_err(|e| app_failure(e.into(), *json))?),
@@ -331,6 +335,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             };
             let st_name = stocktake.as_ref().map(|p| source_name(p)).unwrap_or_default();
             let mut engine = open_engine(&cli)?;
+            if rate_base.is_some() {
+                engine = engine.with_policy(jiamao_domain::policy::Policy { difference_rate_base: *rate_base, ..Default::default() });
+            }
             let r = engine.reconcile_range(book_no, *from, *to, st.as_ref().map(|s| (s, st_name.as_str()))).map_err(|e| app_failure(e, *json))?;
             flush(&mut engine);
             if *json {

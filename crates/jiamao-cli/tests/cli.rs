@@ -84,6 +84,17 @@ fn example_reproduces_expected_json_exactly() {
     assert_eq!(rec.status.code(), Some(0), "{}", text(&rec));
     assert_eq!(stdout_json(&rec), expected["reconcile"]);
 
+    // The difference rate (差异率) only when a base is chosen: difference ÷ should-remain here.
+    assert!(stdout_json(&rec)["materials"][0].get("difference_rate").is_none());
+    let rated = stdout_json(&env.run(&["reconcile", "C52002600001", "--stocktake", &e("stocktake.json"), "--rate-base", "should_remain", "--json"]));
+    let m = &rated["materials"][0];
+    let dec = |v: &Value| v.as_str().unwrap_or("").parse::<rust_decimal::Decimal>().expect("decimal");
+    let expected_rate = (dec(&m["difference"]) / dec(&m["should_remain"])).round_dp(6);
+    assert_eq!(dec(&m["difference_rate"]), expected_rate, "{m}");
+    assert_eq!(m["difference_rate"], "0.001741");
+    let bad = env.run(&["reconcile", "C52002600001", "--rate-base", "sideways"]);
+    assert_eq!(bad.status.code(), Some(2));
+
     // Without a stocktake the report has no actual/difference fields; balances agree with it.
     let rec = stdout_json(&env.run(&["reconcile", "C52002600001", "--json"]));
     assert!(rec["materials"][0].get("actual_remain").is_none());

@@ -36,6 +36,10 @@ pub struct MaterialReport {
     pub difference: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub difference_amount: Option<String>,
+    /// 差异率: difference ÷ the base the policy names (only when one is set; the official base is
+    /// UNCONFIRMED, RULES.md §5.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference_rate: Option<String>,
 }
 
 /// One product of the 报核 report.
@@ -134,9 +138,17 @@ pub fn actual_remain(ledger: &BookLedger, st: &StocktakeDoc) -> Result<Vec<Decim
     Ok(actual)
 }
 
-fn material_report(seq: u32, t: &MaterialTotals, actual: Option<Decimal>) -> MaterialReport {
+fn material_report(seq: u32, t: &MaterialTotals, actual: Option<Decimal>, rate_base: Option<crate::policy::RateBase>) -> MaterialReport {
     let should = t.should_remain();
     let difference = actual.map(|a| should - a);
+    let base = rate_base.map(|b| match b {
+        crate::policy::RateBase::ShouldRemain => should,
+        crate::policy::RateBase::Inflow => t.opening + t.imported + t.carried_in + t.surplus_in + t.replaced_in,
+    });
+    let difference_rate = match (difference, base) {
+        (Some(d), Some(b)) if !b.is_zero() => d.checked_div(b).map(|r| crate::decimal::plain(crate::decimal::round(r, crate::policy::DIFFERENCE_RATE_DP))),
+        _ => None,
+    };
     // Weighted average unit price of priced inflows, applied to the exact difference; one division.
     let difference_amount = match difference {
         Some(d) if !t.priced_qty.is_zero() => d.checked_mul(t.priced_amount).and_then(|x| x.checked_div(t.priced_qty)).map(report_amount),
@@ -161,19 +173,20 @@ fn material_report(seq: u32, t: &MaterialTotals, actual: Option<Decimal>) -> Mat
         actual_remain: actual.map(report_qty),
         difference: difference.map(report_qty),
         difference_amount,
+        difference_rate,
     }
 }
 
 /// The 报核 report of a ledger (built from the lists up to the report date), with a stocktake when given.
 pub fn reconcile(ledger: &BookLedger, stocktake: Option<&StocktakeDoc>) -> Result<ReconcileReport, BookError> {
-    reconcile_range(ledger, None, stocktake)
+    reconcile_range(ledger, None, stocktake, None)
 }
 
 /// The 报核 report of a date range: `to` holds the lists up to the range's end, `before` (when the
 /// range has a start) the lists up to the day before it. The opening of the range is the
 /// should-remain of the day before; every flow is the range's own. Difference amounts use the
 /// weighted average price of all priced inflows up to the range's end.
-pub fn reconcile_range(to: &BookLedger, before: Option<&BookLedger>, stocktake: Option<&StocktakeDoc>) -> Result<ReconcileReport, BookError> {
+pub fn reconcile_range(to: &BookLedger, before: Option<&BookLedger>, stocktake: Option<&StocktakeDoc>, rate_base: Option<crate::policy::RateBase>) -> Result<ReconcileReport, BookError> {
     let book = to.book();
     let actual = stocktake.map(|st| actual_remain(to, st)).transpose()?;
     let overflow = || serr("", "overflow", "figures too large to subtract exactly");
@@ -193,7 +206,7 @@ pub fn reconcile_range(to: &BookLedger, before: Option<&BookLedger>, stocktake: 
     }
     let seqs_m: Vec<u32> = book.materials.iter().map(|i| i.seq).collect();
     let seqs_p: Vec<u32> = book.products.iter().map(|i| i.seq).collect();
-    Ok(report_from_totals(&book.book_no, seqs_m.into_iter().zip(material_totals), seqs_p.into_iter().zip(product_totals), actual.as_deref()))
+    Ok(report_from_totals(&book.book_no, seqs_m.into_iter().zip(material_totals), seqs_p.into_iter().zip(product_totals), actual.as_deref(), rate_base))
 }
 
 /// The 报核 report from totals by item (for example a checkpoint's snapshot), without the book.
@@ -202,8 +215,9 @@ pub fn report_from_totals(
     materials: impl IntoIterator<Item = (u32, MaterialTotals)>,
     products: impl IntoIterator<Item = (u32, crate::ledger::ProductTotals)>,
     actual: Option<&[Decimal]>,
+    rate_base: Option<crate::policy::RateBase>,
 ) -> ReconcileReport {
-    let materials = materials.into_iter().enumerate().map(|(k, (seq, t))| material_report(seq, &t, actual.and_then(|a| a.get(k).copied()))).collect();
+    let materials = materials.into_iter().enumerate().map(|(k, (seq, t))| material_report(seq, &t, actual.and_then(|a| a.get(k).copied()), rate_base)).collect();
     let products = products
         .into_iter()
         .map(|(seq, t)| ProductReport {
