@@ -233,7 +233,7 @@ fn run_peer(a: &BenchArgs, dir: &std::path::Path, full: bool, book: &str, lists:
     Ok(secs)
 }
 
-pub fn run(a: &BenchArgs, _db: &str, _durability: Durability) -> anyhow::Result<()> {
+pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     let dir = a.dir.clone().unwrap_or_else(std::env::temp_dir);
     let book = book_json(a);
     let lists = lists(a)?;

@@ -430,7 +430,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("demo data loaded into {} ({n} lists posted)", cli.db);
             Ok(())
         }
-        Command::Bench(args) => bench::run(args, &cli.db, cli.durability).map_err(Failure::from),
+        Command::Bench(args) => bench::run(args).map_err(Failure::from),
         Command::Gen(args) => gen::run(args).map_err(Failure::from),
     }
 }

@@ -28,11 +28,6 @@ macro_rules! totals {
                 Some(Self { $($field: self.$field.checked_sub(other.$field)?),* })
             }
 
-            /// Every field name with its value, in report order.
-            pub fn fields(&self) -> Vec<(&'static str, Decimal)> {
-                vec![$((stringify!($field), self.$field)),*]
-            }
-
             /// Appends `seq,field,field,…` (plain decimals) to `out`: the compact checkpoint form.
             fn write_row(&self, seq: u32, out: &mut String) {
                 use std::fmt::Write;
