@@ -28,7 +28,7 @@ use chrono::NaiveDate;
 use jiamao_domain::codes::{CountryCode, TradeModeCode};
 use jiamao_domain::doc::{Direction, Goods, ListDoc, ListLineDoc};
 use jiamao_domain::ledger::Posting;
-use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreError, StoredList};
+use jiamao_store::{BookKey, BookRecord, ClosureRecord, EnterpriseRecord, PolicyRecord, Resolution, Store, StoreError, StoredList};
 use postgres::error::SqlState;
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, Config, NoTls, Row, Statement};
@@ -42,10 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "ledger", include_str!("../migrations/0001_ledger.sql")),
     (2, "checkpoints", include_str!("../migrations/0002_checkpoints.sql")),
     (3, "cycles", include_str!("../migrations/0003_cycles.sql")),
+    (4, "policy_records", include_str!("../migrations/0004_policy_records.sql")),
 ];
 
 /// The schema version this program knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Rows of a book's lines fetched from the server at a time by [`Store::for_each_list`].
 pub const FETCH_ROWS: usize = 10_000;
@@ -105,6 +106,12 @@ const LATEST_CYCLE: &str = "SELECT MAX(cycle_no) FROM cycle_closures WHERE enter
 const INSERT_CLOSURE: &str = "INSERT INTO cycle_closures (enterprise, book_no, cycle_no, closed_to, record) VALUES ($1, $2, $3, $4, $5)";
 const CLOSURES: &str = "SELECT cycle_no, closed_to, record FROM cycle_closures WHERE enterprise = $1 AND book_no = $2 ORDER BY cycle_no";
 const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM lists), (SELECT COUNT(*) FROM list_lines)";
+const INSERT_POLICY: &str = "INSERT INTO policy_documents (kind, name, valid_from, body) VALUES ($1, $2, $3, $4) RETURNING id";
+const POLICY: &str = "SELECT id, kind, name, valid_from, body FROM policy_documents WHERE kind = $1 AND name = $2";
+const POLICIES: &str = "SELECT id, kind, name, valid_from, body FROM policy_documents WHERE kind = $1 ORDER BY id";
+const INSERT_RECORD: &str = "INSERT INTO enterprise_records (enterprise, book_no, kind, key, recorded_on, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+const RECORD: &str = "SELECT id, enterprise, book_no, kind, key, recorded_on, body FROM enterprise_records WHERE enterprise = $1 AND kind = $2 AND key = $3";
+const RECORDS: &str = "SELECT id, enterprise, book_no, kind, key, recorded_on, body FROM enterprise_records WHERE enterprise = $1 AND book_no = $2 AND kind = $3 ORDER BY id";
 
 /// The PostgreSQL store: one connection, at most one write transaction at a time on it.
 pub struct PgStore {
@@ -723,4 +730,38 @@ impl Store for PgStore {
         let lines: i64 = col(&r, 1)?;
         Ok((lists.unsigned_abs(), lines.unsigned_abs()))
     }
+
+    fn append_policy(&mut self, record: &PolicyRecord) -> Result<i64, StoreError> {
+        self.require_write("append_policy")?;
+        col(&self.query_one(INSERT_POLICY, &[&record.kind, &record.name, &record.valid_from, &record.body])?, 0)
+    }
+
+    fn policy(&mut self, kind: &str, name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        self.query_opt(POLICY, &[&kind, &name])?.as_ref().map(policy_record).transpose()
+    }
+
+    fn policies(&mut self, kind: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        self.query(POLICIES, &[&kind])?.iter().map(policy_record).collect()
+    }
+
+    fn append_record(&mut self, record: &EnterpriseRecord) -> Result<i64, StoreError> {
+        self.require_write("append_record")?;
+        col(&self.query_one(INSERT_RECORD, &[&record.enterprise, &record.book_no, &record.kind, &record.key, &record.recorded_on, &record.body])?, 0)
+    }
+
+    fn record(&mut self, enterprise: &str, kind: &str, key: &str) -> Result<Option<EnterpriseRecord>, StoreError> {
+        self.query_opt(RECORD, &[&enterprise, &kind, &key])?.as_ref().map(enterprise_record).transpose()
+    }
+
+    fn records(&mut self, book: &BookKey, kind: &str) -> Result<Vec<EnterpriseRecord>, StoreError> {
+        self.query(RECORDS, &[&book.enterprise, &book.book_no, &kind])?.iter().map(enterprise_record).collect()
+    }
+}
+
+fn policy_record(r: &Row) -> Result<PolicyRecord, StoreError> {
+    Ok(PolicyRecord { id: col(r, 0)?, kind: col(r, 1)?, name: col(r, 2)?, valid_from: col(r, 3)?, body: col(r, 4)? })
+}
+
+fn enterprise_record(r: &Row) -> Result<EnterpriseRecord, StoreError> {
+    Ok(EnterpriseRecord { id: col(r, 0)?, enterprise: col(r, 1)?, book_no: col(r, 2)?, kind: col(r, 3)?, key: col(r, 4)?, recorded_on: col(r, 5)?, body: col(r, 6)? })
 }

@@ -32,10 +32,10 @@ fn enterprise_leads_every_key_of_every_distributed_table() {
     }
     let distributed: Vec<&String> = roles.iter().filter(|(_, r)| r.as_deref() == Some(DISTRIBUTED)).map(|(t, _)| t).collect();
     let reference: Vec<&String> = roles.iter().filter(|(_, r)| r.as_deref() == Some(REFERENCE)).map(|(t, _)| t).collect();
-    for t in ["book_revisions", "ledger_checkpoints", "line_resolutions", "list_lines", "lists"] {
+    for t in ["book_revisions", "cycle_closures", "enterprise_records", "ledger_checkpoints", "line_resolutions", "list_lines", "lists"] {
         assert!(distributed.iter().any(|d| *d == t), "{t} must be distributed by enterprise: {roles:?}");
     }
-    for t in ["book_directory", "schema_migrations"] {
+    for t in ["book_directory", "policy_documents", "schema_migrations"] {
         assert!(reference.iter().any(|d| *d == t), "{t} must be a reference table: {roles:?}");
     }
 

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The PostgreSQL schema: migrations apply once (also when several processes connect at once), a
-//! newer schema is refused, and the ledger tables refuse UPDATE and DELETE.
+//! newer schema is refused, and the ledger tables (and the policy documents and enterprise records
+//! beside them) refuse UPDATE, DELETE and TRUNCATE.
 
 mod common;
 
@@ -83,7 +84,10 @@ fn records_are_append_only() {
          INSERT INTO lists (enterprise, id, list_no, book_no, declared_on, direction, goods, trade_mode, line_count, canonical) VALUES ('E', 1, 'L', 'B', '2026-01-01', 'I', 'material', '0615', 1, '{}');
          INSERT INTO list_lines (enterprise, list_id, pos, line, item_seq, qty) VALUES ('E', 1, 0, 1, 1, 5);
          INSERT INTO line_resolutions VALUES ('E', 1, 1, '1', 2);
-         INSERT INTO ledger_checkpoints VALUES ('E', 'B', 1, 1, '{}');",
+         INSERT INTO ledger_checkpoints VALUES ('E', 'B', 1, 1, '{}');
+         INSERT INTO cycle_closures VALUES ('E', 'B', 1, '2026-06-30', '{}');
+         INSERT INTO policy_documents (kind, name, valid_from, body) VALUES ('tariff', '2026', '2026-01-01', '{}');
+         INSERT INTO enterprise_records (enterprise, book_no, kind, key, recorded_on, body) VALUES ('E', 'B', 'tax_payment', 'P1', '2026-03-15', '{}');",
     )
     .unwrap();
     for sql in [
@@ -103,12 +107,23 @@ fn records_are_append_only() {
         "DELETE FROM line_resolutions",
         "TRUNCATE line_resolutions",
         "UPDATE ledger_checkpoints SET state = 'x'",
+        "UPDATE cycle_closures SET record = 'x'",
+        "DELETE FROM cycle_closures",
+        "TRUNCATE cycle_closures",
+        "UPDATE policy_documents SET body = 'x'",
+        "DELETE FROM policy_documents",
+        "TRUNCATE policy_documents",
+        "UPDATE enterprise_records SET body = 'x'",
+        "DELETE FROM enterprise_records",
+        "TRUNCATE enterprise_records",
     ] {
         let err = c.batch_execute(sql).unwrap_err();
         let text = err.as_db_error().map(|d| d.message().to_owned()).unwrap_or_else(|| err.to_string());
         assert!(text.contains("append-only"), "{sql}: {text}");
     }
     let n: i64 = c.query_one("SELECT (SELECT COUNT(*) FROM lists) + (SELECT COUNT(*) FROM list_lines) + (SELECT COUNT(*) FROM line_resolutions)", &[]).unwrap().get(0);
+    assert_eq!(n, 3, "nothing was changed");
+    let n: i64 = c.query_one("SELECT (SELECT COUNT(*) FROM cycle_closures) + (SELECT COUNT(*) FROM policy_documents) + (SELECT COUNT(*) FROM enterprise_records)", &[]).unwrap().get(0);
     assert_eq!(n, 3, "nothing was changed");
     // Checkpoints are derived: one may be deleted, never changed.
     c.batch_execute("DELETE FROM ledger_checkpoints").unwrap();

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use jiamao_domain::codes::{CountryCode, TradeModeCode};
 use jiamao_domain::doc::{Direction, Goods, ListDoc, ListLineDoc};
 use jiamao_domain::ledger::Posting;
-use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreError, StoredList};
+use jiamao_store::{BookKey, BookRecord, ClosureRecord, EnterpriseRecord, PolicyRecord, Resolution, Store, StoreError, StoredList};
 use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 use std::path::Path;
@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "ledger", include_str!("../migrations/0001_ledger.sql")),
     (2, "checkpoints", include_str!("../migrations/0002_checkpoints.sql")),
     (3, "cycles", include_str!("../migrations/0003_cycles.sql")),
+    (4, "policy_records", include_str!("../migrations/0004_policy_records.sql")),
 ];
 
 /// How hard a commit holds on to its data.
@@ -408,6 +409,85 @@ impl Store for SqliteStore {
         let lines: i64 = self.conn.query_row("SELECT COUNT(*) FROM list_lines", [], |r| r.get(0)).map_err(db)?;
         Ok((lists as u64, lines as u64))
     }
+
+    fn append_policy(&mut self, record: &PolicyRecord) -> Result<i64, StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO policy_documents (kind, name, valid_from, body) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db)?
+            .execute(params![record.kind, record.name, record.valid_from.to_string(), record.body])
+            .map_err(db)?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn policy(&mut self, kind: &str, name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT id, kind, name, valid_from, body FROM policy_documents WHERE kind = ?1 AND name = ?2")
+            .map_err(db)?
+            .query_row(params![kind, name], policy_row)
+            .optional()
+            .map_err(db)?;
+        row.map(policy_record).transpose()
+    }
+
+    fn policies(&mut self, kind: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT id, kind, name, valid_from, body FROM policy_documents WHERE kind = ?1 ORDER BY id").map_err(db)?;
+        let rows = st.query_map(params![kind], policy_row).map_err(db)?;
+        rows.map(|r| r.map_err(db).and_then(policy_record)).collect()
+    }
+
+    fn append_record(&mut self, record: &EnterpriseRecord) -> Result<i64, StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO enterprise_records (enterprise, book_no, kind, key, recorded_on, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .map_err(db)?
+            .execute(params![record.enterprise, record.book_no, record.kind, record.key, record.recorded_on.to_string(), record.body])
+            .map_err(db)?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn record(&mut self, enterprise: &str, kind: &str, key: &str) -> Result<Option<EnterpriseRecord>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT id, enterprise, book_no, kind, key, recorded_on, body FROM enterprise_records WHERE enterprise = ?1 AND kind = ?2 AND key = ?3")
+            .map_err(db)?
+            .query_row(params![enterprise, kind, key], record_row)
+            .optional()
+            .map_err(db)?;
+        row.map(enterprise_record).transpose()
+    }
+
+    fn records(&mut self, book: &BookKey, kind: &str) -> Result<Vec<EnterpriseRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, enterprise, book_no, kind, key, recorded_on, body FROM enterprise_records WHERE enterprise = ?1 AND book_no = ?2 AND kind = ?3 ORDER BY id")
+            .map_err(db)?;
+        let rows = st.query_map(params![book.enterprise, book.book_no, kind], record_row).map_err(db)?;
+        rows.map(|r| r.map_err(db).and_then(enterprise_record)).collect()
+    }
+}
+
+/// A policy document as read, its date still text.
+type PolicyRow = (i64, String, String, String, String);
+
+fn policy_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PolicyRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn policy_record((id, kind, name, valid_from, body): PolicyRow) -> Result<PolicyRecord, StoreError> {
+    let valid_from = NaiveDate::from_str(&valid_from).map_err(|_| corrupt(format!("policy document {kind}/{name}: bad date {valid_from}")))?;
+    Ok(PolicyRecord { id, kind, name, valid_from, body })
+}
+
+/// An enterprise record as read, its date still text.
+type RecordRow = (i64, String, String, String, String, String, String);
+
+fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+}
+
+fn enterprise_record((id, enterprise, book_no, kind, key, recorded_on, body): RecordRow) -> Result<EnterpriseRecord, StoreError> {
+    let recorded_on = NaiveDate::from_str(&recorded_on).map_err(|_| corrupt(format!("record {kind}/{key} of enterprise {enterprise}: bad date {recorded_on}")))?;
+    Ok(EnterpriseRecord { id, enterprise, book_no, kind, key, recorded_on, body })
 }
 
 fn finish(done: StoredList, expected_lines: usize, f: &mut dyn FnMut(StoredList) -> Result<(), StoreError>) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use jiamao_app::Engine;
-use jiamao_store::Store;
+use jiamao_store::{BookKey, EnterpriseRecord, PolicyRecord, Store, StoreError};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
@@ -262,4 +262,154 @@ pub fn cycles<B: Backend>(b: &B) {
     assert!(year.from_stocktake);
     assert_eq!(jiamao_domain::decimal::report_qty(year.openings[0].opening), "49052.92985", "the counted remain of material 1");
     assert_eq!(e.closures(book).unwrap().len(), 2);
+}
+
+fn policy_doc(kind: &str, name: &str, valid_from: &str, body: &str) -> PolicyRecord {
+    PolicyRecord { id: 0, kind: kind.into(), name: name.into(), valid_from: valid_from.parse().unwrap(), body: body.into() }
+}
+
+fn enterprise_record(enterprise: &str, book_no: &str, kind: &str, key: &str, recorded_on: &str, body: &str) -> EnterpriseRecord {
+    EnterpriseRecord { id: 0, enterprise: enterprise.into(), book_no: book_no.into(), kind: kind.into(), key: key.into(), recorded_on: recorded_on.parse().unwrap(), body: body.into() }
+}
+
+/// Appends one policy document in a write of its own (no book locked); rolls back on failure.
+fn append_policy<S: Store>(s: &mut S, p: &PolicyRecord) -> Result<i64, StoreError> {
+    s.begin_write(&[]).unwrap();
+    match s.append_policy(p) {
+        Ok(id) => s.commit().map(|()| id),
+        Err(e) => {
+            s.rollback().unwrap();
+            Err(e)
+        }
+    }
+}
+
+/// Appends one enterprise record in a write holding its book's lock; rolls back on failure.
+fn append_record<S: Store>(s: &mut S, r: &EnterpriseRecord) -> Result<i64, StoreError> {
+    s.begin_write(&[BookKey { enterprise: r.enterprise.clone(), book_no: r.book_no.clone() }]).unwrap();
+    match s.append_record(r) {
+        Ok(id) => s.commit().map(|()| id),
+        Err(e) => {
+            s.rollback().unwrap();
+            Err(e)
+        }
+    }
+}
+
+/// Policy documents and enterprise records: appended and read back exactly (a body of several MB
+/// too), in append order, unique by their keys (`Conflict`, nothing changed), nothing left by a
+/// rolled-back append, records filtered by book and kind, and every connection agrees.
+pub fn policies_and_records<B: Backend>(b: &B) {
+    let mut s = b.connect();
+    assert_eq!(s.policy("tariff", "2026").unwrap(), None);
+    assert_eq!(s.policies("tariff").unwrap(), Vec::new());
+
+    // Policy documents: national data, written without any book lock.
+    let mut docs = vec![
+        policy_doc("tariff", "2026", "2026-01-01", r#"{"rates":[{"hs":"3901100090","mfn":"6.5"}]}"#),
+        policy_doc("rates", "vat-2026", "2026-01-01", r#"{"vat":"13"}"#),
+        policy_doc("tariff", "2026-07", "2026-07-01", "{\"rates\":[],\"note\":\"中文, tabs\\t and \\\\ backslashes\"}\n"),
+    ];
+    let mut last = 0;
+    for d in &mut docs {
+        let id = append_policy(&mut s, d).unwrap();
+        assert!(id > last, "ids increase: {id} after {last}");
+        last = id;
+        d.id = id;
+    }
+    assert_eq!(s.policy("tariff", "2026").unwrap().as_ref(), Some(&docs[0]));
+    assert_eq!(s.policy("tariff", "2026-07").unwrap().as_ref(), Some(&docs[2]));
+    assert_eq!(s.policy("rates", "2026").unwrap(), None, "found by kind and name together");
+    assert_eq!(s.policies("tariff").unwrap(), vec![docs[0].clone(), docs[2].clone()], "a kind's documents in append order");
+    assert_eq!(s.policies("rates").unwrap(), vec![docs[1].clone()]);
+
+    // The same (kind, name) again is a conflict, whatever its content; nothing changes.
+    let err = append_policy(&mut s, &policy_doc("tariff", "2026", "2026-02-01", "{}")).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let err = append_policy(&mut s, &docs[0]).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(s.policies("tariff").unwrap(), vec![docs[0].clone(), docs[2].clone()]);
+
+    // A rolled-back append leaves nothing.
+    s.begin_write(&[]).unwrap();
+    s.append_policy(&policy_doc("tariff", "2027", "2027-01-01", "{}")).unwrap();
+    s.rollback().unwrap();
+    assert_eq!(s.policy("tariff", "2027").unwrap(), None);
+    assert_eq!(s.policies("tariff").unwrap().len(), 2);
+    // The store stays usable after a conflict and a rollback.
+    let mut later = policy_doc("tariff", "2027", "2027-01-01", "{}");
+    later.id = append_policy(&mut s, &later).unwrap();
+    assert!(later.id > last);
+
+    // Enterprise records.
+    const E: &str = "91441900698123458E";
+    const F: &str = "91320505735624180G";
+    let e1 = BookKey { enterprise: E.into(), book_no: "E1".into() };
+    assert_eq!(s.records(&e1, "tax_payment").unwrap(), Vec::new());
+    assert_eq!(s.record(E, "tax_payment", "P1").unwrap(), None);
+    let mut recs = vec![
+        enterprise_record(E, "E1", "tax_payment", "P1", "2026-03-15", r#"{"amount":"1200.50"}"#),
+        enterprise_record(E, "E2", "tax_payment", "P2", "2026-03-16", r#"{"amount":"7"}"#),
+        enterprise_record(E, "E1", "schedule", "2026", "2026-01-01", r#"{"schedule":"monthly"}"#),
+        enterprise_record(E, "E1", "tax_payment", "P3", "2026-02-01", r#"{"amount":"3"}"#),
+        // The same kind and key for another enterprise is another record.
+        enterprise_record(F, "F1", "tax_payment", "P1", "2026-03-15", r#"{"amount":"99"}"#),
+    ];
+    let mut last = 0;
+    for r in &mut recs {
+        let id = append_record(&mut s, r).unwrap();
+        assert!(id > last, "ids increase: {id} after {last}");
+        last = id;
+        r.id = id;
+    }
+    assert_eq!(s.record(E, "tax_payment", "P1").unwrap().as_ref(), Some(&recs[0]));
+    assert_eq!(s.record(F, "tax_payment", "P1").unwrap().as_ref(), Some(&recs[4]));
+    assert_eq!(s.record(E, "schedule", "P1").unwrap(), None);
+    // By book and kind, in append order (not by date).
+    assert_eq!(s.records(&e1, "tax_payment").unwrap(), vec![recs[0].clone(), recs[3].clone()]);
+    assert_eq!(s.records(&e1, "schedule").unwrap(), vec![recs[2].clone()]);
+    assert_eq!(s.records(&BookKey { enterprise: E.into(), book_no: "E2".into() }, "tax_payment").unwrap(), vec![recs[1].clone()]);
+    assert_eq!(s.records(&BookKey { enterprise: F.into(), book_no: "F1".into() }, "tax_payment").unwrap(), vec![recs[4].clone()]);
+    assert_eq!(s.records(&BookKey { enterprise: F.into(), book_no: "E1".into() }, "tax_payment").unwrap(), Vec::new(), "another enterprise's book number");
+
+    // The same (enterprise, kind, key) again is a conflict, also from another book; nothing changes.
+    let err = append_record(&mut s, &enterprise_record(E, "E1", "tax_payment", "P1", "2026-04-01", "{}")).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let err = append_record(&mut s, &enterprise_record(E, "E2", "tax_payment", "P3", "2026-04-01", "{}")).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(s.records(&e1, "tax_payment").unwrap(), vec![recs[0].clone(), recs[3].clone()]);
+    assert_eq!(s.record(E, "tax_payment", "P1").unwrap().as_ref(), Some(&recs[0]));
+
+    // A rolled-back append leaves nothing.
+    s.begin_write(std::slice::from_ref(&e1)).unwrap();
+    s.append_record(&enterprise_record(E, "E1", "tax_payment", "P9", "2026-05-01", "{}")).unwrap();
+    s.rollback().unwrap();
+    assert_eq!(s.record(E, "tax_payment", "P9").unwrap(), None);
+    assert_eq!(s.records(&e1, "tax_payment").unwrap().len(), 2);
+
+    // A document of about 5 MB (every character class the JSON text may hold) round-trips exactly.
+    let unit = "{\"hs\":\"3901100090\",\"name\":\"聚乙烯 \\\"LDPE\\\"\\t\\\\\",\"rate\":\"6.5\"}\n\r";
+    let big = unit.repeat(5 * 1024 * 1024 / unit.len() + 1);
+    assert!(big.len() >= 5 * 1024 * 1024);
+    let mut huge = policy_doc("tariff", "2028-full", "2028-01-01", &big);
+    huge.id = append_policy(&mut s, &huge).unwrap();
+    let mut huge_rec = enterprise_record(E, "E1", "schedule", "big", "2028-01-01", &big);
+    huge_rec.id = append_record(&mut s, &huge_rec).unwrap();
+
+    // Another connection (another process) sees everything committed, and nothing else.
+    let mut other = b.connect();
+    assert_eq!(other.policy("tariff", "2028-full").unwrap().as_ref(), Some(&huge));
+    assert_eq!(other.policies("tariff").unwrap(), vec![docs[0].clone(), docs[2].clone(), later.clone(), huge.clone()]);
+    assert_eq!(other.policies("rates").unwrap(), vec![docs[1].clone()]);
+    assert_eq!(other.record(E, "schedule", "big").unwrap().as_ref(), Some(&huge_rec));
+    assert_eq!(other.records(&e1, "tax_payment").unwrap(), vec![recs[0].clone(), recs[3].clone()]);
+    assert_eq!(other.records(&e1, "schedule").unwrap(), vec![recs[2].clone(), huge_rec.clone()]);
+    assert_eq!(other.record(F, "tax_payment", "P1").unwrap().as_ref(), Some(&recs[4]));
+    // And a write on it conflicts with what the first connection committed.
+    let err = append_policy(&mut other, &policy_doc("rates", "vat-2026", "2026-01-01", "{}")).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let err = append_record(&mut other, &enterprise_record(F, "F1", "tax_payment", "P1", "2026-03-15", "{}")).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // Ledger counts are not affected.
+    assert_eq!(other.counts().unwrap(), (0, 0));
 }

@@ -57,6 +57,12 @@ fn concurrent_writers() {
     suite::concurrent_writers(&b, 20);
 }
 
+#[test]
+fn policies_and_records() {
+    let Some(b) = Postgres::new() else { return };
+    suite::policies_and_records(&b);
+}
+
 /// Citus readiness: every statement that touches an enterprise-owned table names its enterprise,
 /// except the declared fan-out queries. Checked over the statement log (pg_stat_statements) of a
 /// run of the conformance scenarios on a database of its own.
@@ -69,13 +75,14 @@ fn every_transactional_statement_filters_by_enterprise() {
         return;
     }
     // Each scenario on a database of its own; the log is read for all of them.
-    let (b2, b3) = (Postgres::new().unwrap(), Postgres::new().unwrap());
+    let (b2, b3, b4) = (Postgres::new().unwrap(), Postgres::new().unwrap(), Postgres::new().unwrap());
     suite::example(&b);
     suite::idempotency_and_ownership(&b2);
     suite::checkpoints(&b3);
-    let names = vec![b.db.name.clone(), b2.db.name.clone(), b3.db.name.clone()];
+    suite::policies_and_records(&b4);
+    let names = vec![b.db.name.clone(), b2.db.name.clone(), b3.db.name.clone(), b4.db.name.clone()];
     let rows = raw.query("SELECT query FROM pg_stat_statements WHERE dbid IN (SELECT oid FROM pg_database WHERE datname = ANY($1))", &[&names]).unwrap();
-    let owned = ["book_revisions", "lists", "list_lines", "line_resolutions", "ledger_checkpoints"];
+    let owned = ["book_revisions", "lists", "list_lines", "line_resolutions", "ledger_checkpoints", "enterprise_records"];
     let mentions = |q: &str, t: &str| q.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == t);
     // Schema changes, the statement log itself, and the two declared fan-out queries (all books, counts).
     let exempt = |q: &str| {

@@ -48,3 +48,8 @@ fn concurrent_writers() {
 fn cycles() {
     suite::cycles(&Sqlite::new());
 }
+
+#[test]
+fn policies_and_records() {
+    suite::policies_and_records(&Sqlite::new());
+}

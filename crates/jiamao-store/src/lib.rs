@@ -2,13 +2,16 @@
 //! error enum. Each backend is its own crate (`jiamao-store-sqlite`, `jiamao-store-postgres`).
 //!
 //! Architecture invariants:
-//! - What is stored is append-only. Book revisions, posted lists and their lines are only ever
-//!   inserted; balances are never stored as truth, they are derived by replaying posted lines (a
-//!   backend may keep checkpoints of derived state, always recomputable).
+//! - What is stored is append-only. Book revisions, posted lists and their lines, policy documents
+//!   and enterprise records are only ever inserted; balances are never stored as truth, they are
+//!   derived by replaying posted lines (a backend may keep checkpoints of derived state, always
+//!   recomputable).
 //! - The enterprise is the unit (以企业为单元): every book, list and line belongs to the enterprise
 //!   that operates the book (经营企业, by its unified social credit code), and every operation on
 //!   them names that enterprise, so that a distributed backend can shard by it. Only the book
-//!   directory (which enterprise owns a book number) and fan-out reports span enterprises.
+//!   directory (which enterprise owns a book number), the national policy documents
+//!   ([`PolicyRecord`]: shared by every enterprise) and fan-out reports span enterprises; an
+//!   enterprise's other business records ([`EnterpriseRecord`]) are keyed by it like its books.
 
 use chrono::NaiveDate;
 use jiamao_domain::doc::ListDoc;
@@ -78,6 +81,34 @@ pub struct ClosureRecord {
     pub record_json: String,
 }
 
+/// A dated policy document shared by all enterprises (national data: a tariff version, a table of
+/// dated rates, later catalog versions): append-only, unique by (kind, name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRecord {
+    /// Assigned by the store on append (increasing); ignored by `append_policy`.
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub valid_from: NaiveDate,
+    /// The document (JSON text; may be several MB).
+    pub body: String,
+}
+
+/// A business record of one enterprise kept beside the ledger (a tax payment, a chosen declaration
+/// schedule, ...): append-only, unique by (enterprise, kind, key), where `key` is the idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseRecord {
+    /// Assigned by the store on append (increasing); ignored by `append_record`.
+    pub id: i64,
+    pub enterprise: String,
+    pub book_no: String,
+    pub kind: String,
+    pub key: String,
+    /// The business date the record is about (e.g. the payment date).
+    pub recorded_on: NaiveDate,
+    pub body: String,
+}
+
 /// What a backend must do.
 ///
 /// Writes happen between [`Store::begin_write`] and [`Store::commit`]: one transaction, all or
@@ -142,6 +173,27 @@ pub trait Store: Send {
 
     /// Number of posted lists and lines in the whole store (a fan-out query).
     fn counts(&mut self) -> Result<(u64, u64), StoreError>;
+
+    /// Appends a policy document (inside a write). `Conflict` if (kind, name) exists. Returns its id.
+    ///
+    /// Policy documents are national data, owned by no enterprise: the write may be opened with
+    /// `begin_write(&[])` (no book lock).
+    fn append_policy(&mut self, record: &PolicyRecord) -> Result<i64, StoreError>;
+
+    /// One policy document by (kind, name).
+    fn policy(&mut self, kind: &str, name: &str) -> Result<Option<PolicyRecord>, StoreError>;
+
+    /// Every policy document of a kind, in append order (by id).
+    fn policies(&mut self, kind: &str) -> Result<Vec<PolicyRecord>, StoreError>;
+
+    /// Appends an enterprise record (inside a write). `Conflict` if (enterprise, kind, key) exists. Returns its id.
+    fn append_record(&mut self, record: &EnterpriseRecord) -> Result<i64, StoreError>;
+
+    /// One enterprise record by (enterprise, kind, key).
+    fn record(&mut self, enterprise: &str, kind: &str, key: &str) -> Result<Option<EnterpriseRecord>, StoreError>;
+
+    /// Every record of a kind for a book, in append order (by id).
+    fn records(&mut self, book: &BookKey, kind: &str) -> Result<Vec<EnterpriseRecord>, StoreError>;
 }
 
 /// A boxed store is a store: the backend can be chosen at run time (`--db` path or URL).
@@ -193,5 +245,23 @@ impl<T: Store + ?Sized> Store for Box<T> {
     }
     fn counts(&mut self) -> Result<(u64, u64), StoreError> {
         (**self).counts()
+    }
+    fn append_policy(&mut self, record: &PolicyRecord) -> Result<i64, StoreError> {
+        (**self).append_policy(record)
+    }
+    fn policy(&mut self, kind: &str, name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        (**self).policy(kind, name)
+    }
+    fn policies(&mut self, kind: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        (**self).policies(kind)
+    }
+    fn append_record(&mut self, record: &EnterpriseRecord) -> Result<i64, StoreError> {
+        (**self).append_record(record)
+    }
+    fn record(&mut self, enterprise: &str, kind: &str, key: &str) -> Result<Option<EnterpriseRecord>, StoreError> {
+        (**self).record(enterprise, kind, key)
+    }
+    fn records(&mut self, book: &BookKey, kind: &str) -> Result<Vec<EnterpriseRecord>, StoreError> {
+        (**self).records(book, kind)
     }
 }
