@@ -12,5 +12,6 @@ pub mod ledger;
 pub mod movement;
 pub mod policy;
 pub mod report;
+pub mod tax;
 
 pub use rust_decimal::Decimal;
