@@ -19,6 +19,8 @@ use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreE
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub mod tax;
+
 /// A failure of an application operation.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -30,6 +32,9 @@ pub enum AppError {
     Book { source_name: String, error: BookError },
     #[error("book {0} is not known; import it first (jiamao book import)")]
     UnknownBook(String),
+    /// A tax quote, rate or payment could not be given or recorded: what is missing, where, the rule.
+    #[error("{0}")]
+    Tax(jiamao_domain::tax::TaxError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -107,6 +112,8 @@ pub struct Engine<S: Store> {
     /// Book number → owning enterprise; the directory never changes once written.
     owners: HashMap<String, String>,
     checkpoint_lines: u64,
+    /// The tariff and rates, rebuilt when the stored documents change.
+    tax: Option<tax::TaxTables>,
 }
 
 fn book_from_record(rec: &BookRecord, policy: &Policy) -> Result<Book, StoreError> {
@@ -132,7 +139,7 @@ fn corrupt_replay(list_no: &str, r: &Rejection) -> StoreError {
 
 impl<S: Store> Engine<S> {
     pub fn new(store: S) -> Self {
-        Engine { store, policy: Policy::default(), books: HashMap::new(), owners: HashMap::new(), checkpoint_lines: DEFAULT_CHECKPOINT_LINES }
+        Engine { store, policy: Policy::default(), books: HashMap::new(), owners: HashMap::new(), checkpoint_lines: DEFAULT_CHECKPOINT_LINES, tax: None }
     }
 
     /// The policy settings (RULES.md §0: what the regulations leave open).

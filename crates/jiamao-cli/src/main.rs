@@ -6,6 +6,7 @@ mod bench;
 mod bench_rows;
 mod demo;
 mod gen;
+mod tax_cmd;
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -79,6 +80,21 @@ enum Command {
     Cycle {
         #[command(subcommand)]
         command: CycleCommand,
+    },
+    /// The national tariff (税则) as dated versions.
+    Tariff {
+        #[command(subcommand)]
+        command: tax_cmd::TariffCommand,
+    },
+    /// Dated rates: exchange rates, deferred-tax interest, late-payment surcharge.
+    Rates {
+        #[command(subcommand)]
+        command: tax_cmd::RatesCommand,
+    },
+    /// Domestic-sale taxation (内销征税): quotes, declaration schedule, payments, periods.
+    Tax {
+        #[command(subcommand)]
+        command: tax_cmd::TaxCommand,
     },
     /// Run the HTTP API and web pages.
     Serve {
@@ -163,6 +179,7 @@ fn app_failure(e: AppError, json: bool) -> Failure {
         AppError::Document(_) => "document_format",
         AppError::Book { error, .. } => error.rule,
         AppError::UnknownBook(_) => "unknown_book",
+        AppError::Tax(t) => t.rule,
         AppError::Store(_) => "store",
     };
     let message = e.to_string();
@@ -417,6 +434,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("报核 due by {} — {}", st.report_due, st.basis);
             Ok(())
         }
+        Command::Tariff { command } => tax_cmd::tariff(&cli, command),
+        Command::Rates { command } => tax_cmd::rates(&cli, command),
+        Command::Tax { command } => tax_cmd::tax(&cli, command),
         Command::Serve { addr, demo } => {
             let mut engine = open_engine(&cli)?;
             if *demo {

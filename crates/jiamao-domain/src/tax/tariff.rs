@@ -176,9 +176,6 @@ pub fn tariff_from_source(name: &str, valid_from: NaiveDate, source: &str, files
                     continue;
                 }
             };
-            if r.t1.trim().is_empty() {
-                problems.push(format!("{at}: no MFN rate (t1)"));
-            }
             let line = TariffLineDoc { code: r.code.clone(), name: r.name, mfn: r.t1, provisional: r.t2, general: r.t3, agreements, consumption: r.t5, vat: r.t6, legal_unit: r.u };
             if lines.insert(r.code.clone(), line).is_some() {
                 problems.push(format!("{at}: code {} appears twice", r.code));
@@ -274,8 +271,14 @@ impl Tariff {
     pub fn rates(&self, hs: &str, date: NaiveDate, certified_origin: Option<&CountryCode>) -> Result<LineRates, TaxError> {
         let (doc, line) = self.line(hs, date)?;
         let src = |column: &str| RateSource { table: doc.name.clone(), valid_from: doc.valid_from, column: column.to_owned() };
-        let bad = |what: &str, text: &str| TaxError::new("tariff", "rate_unreadable", format!("{what} of {hs} in tariff {} is \"{text}\", not a rate", doc.name));
-        let mfn = Rate::parse(&line.mfn, false).ok_or_else(|| bad("the MFN rate", &line.mfn))?;
+        let bad = |what: &str, text: &str| {
+            if text.trim().is_empty() {
+                TaxError::new("tariff", "rate_not_in_tariff", format!("tariff {} states no {what} for {hs} (a line under a tariff quota, for one); quote with explicit rates", doc.name))
+            } else {
+                TaxError::new("tariff", "rate_unreadable", format!("the {what} of {hs} in tariff {} is \"{text}\", not a rate", doc.name))
+            }
+        };
+        let mfn = Rate::parse(&line.mfn, false).ok_or_else(|| bad("MFN rate", &line.mfn))?;
         let mut duty = match Rate::parse(&line.provisional, false) {
             Some(p) => (p, src("provisional")),
             None => (mfn, src("mfn")),
@@ -305,7 +308,7 @@ impl Tariff {
             }
         }
         let consumption = Rate::parse(&line.consumption, false).filter(|r| *r != Rate::AdValorem(Decimal::ZERO)).map(|r| (r, src("consumption")));
-        let vat = Rate::parse(&line.vat, false).ok_or_else(|| bad("the VAT rate", &line.vat))?;
+        let vat = Rate::parse(&line.vat, false).ok_or_else(|| bad("VAT rate", &line.vat))?;
         Ok(LineRates { hs_code: hs.to_owned(), name: line.name.clone(), duty, consumption, vat: (vat, src("vat")) })
     }
 }
