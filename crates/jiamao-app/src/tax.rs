@@ -6,7 +6,7 @@ use crate::{AppError, Engine};
 use chrono::NaiveDate;
 use jiamao_domain::decimal;
 use jiamao_domain::tax::calc::{self, Period, Schedule, Settlement};
-use jiamao_domain::tax::quote::{self, LedgerView, Posted, Quote, QuoteRequest, Tables};
+use jiamao_domain::tax::quote::{self, LedgerFacts, LedgerView, Quote, QuoteRequest, Tables};
 use jiamao_domain::tax::rates::{DatedRate, Rates};
 use jiamao_domain::tax::tariff::{LineRates, Tariff, TariffDoc};
 use jiamao_domain::tax::{TaxError, TaxPolicy};
@@ -125,8 +125,6 @@ fn tax_error(e: TaxError) -> AppError {
     AppError::Tax(e)
 }
 
-const DOMESTIC_SALE_MODES: &[&str] = &["0644", "0245", "0544", "0545", "0444", "0445", "0844", "0845"];
-
 impl<S: Store> Engine<S> {
     fn put_policy(&mut self, kind: &str, name: &str, valid_from: NaiveDate, body: String, entries: usize) -> Result<PolicyLoaded, AppError> {
         let loaded = self.write(&[], |me| {
@@ -196,15 +194,32 @@ impl<S: Store> Engine<S> {
         Ok(self.tax_tables()?.rates.all())
     }
 
+    /// The facts of a book's posted lists that quotes read, in one streaming pass over them (after
+    /// the last closed cycle).
+    fn ledger_facts(&mut self, book_no: &str, list_no: Option<&str>) -> Result<(jiamao_domain::book::Book, Option<jiamao_domain::cycle::Closure>, LedgerFacts), AppError> {
+        let key = self.known_key(book_no)?;
+        let rec = self.store.book(&key)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
+        let closure = self.store.closures(&key)?.last().map(|c| crate::closure_from_record(&key, c)).transpose()?;
+        let book = crate::book_from_record(&rec, &self.policy)?;
+        let closed_to = closure.as_ref().map(|c| c.to);
+        let mut facts = LedgerFacts::looking_for(list_no);
+        self.store.for_each_list(&key, 0, None, &mut |s| {
+            if closed_to.is_none_or(|c| s.list.declared_on > c) {
+                facts.add(&book, &s.list, &s.versions);
+            }
+            Ok(())
+        })?;
+        Ok((book, closure, facts))
+    }
+
     /// A tax quote (FORMAT.md): the ledger form reads the book's posted lists.
     pub fn tax_quote(&mut self, req: &QuoteRequest, policy: &TaxPolicy) -> Result<Quote, AppError> {
         let Some(book_no) = req.book_no.clone() else {
             let t = self.tax_tables()?;
             return quote::quote(req, None, Tables { tariff: &t.tariff, rates: &t.rates, policy }).map_err(tax_error);
         };
-        let (book, closure, lists) = self.posted_lists(&book_no)?;
-        let posted: Vec<Posted> = lists.iter().map(|s| Posted { list: &s.list, versions: &s.versions }).collect();
-        let view = LedgerView { book: &book, lists: &posted, last_write_off: closure.as_ref().map(|c| c.to) };
+        let (book, closure, facts) = self.ledger_facts(&book_no, req.list_no.as_deref())?;
+        let view = LedgerView { book: &book, facts: &facts, last_write_off: closure.as_ref().map(|c| c.to) };
         let t = self.tax_tables()?;
         quote::quote(req, Some(view), Tables { tariff: &t.tariff, rates: &t.rates, policy }).map_err(tax_error)
     }
@@ -271,14 +286,12 @@ impl<S: Store> Engine<S> {
         let key = self.known_key(book_no)?;
         let schedules = self.tax_schedules(book_no)?;
         let payments: Vec<PaymentDoc> = self.store.records(&key, PAYMENT)?.iter().map(|r| serde_json::from_str(&r.body).map_err(|e| corrupt("payment", e))).collect::<Result<_, _>>()?;
-        let (book, closure, lists) = self.posted_lists(book_no)?;
-        let posted: Vec<Posted> = lists.iter().map(|s| Posted { list: &s.list, versions: &s.versions }).collect();
-        let view = LedgerView { book: &book, lists: &posted, last_write_off: closure.as_ref().map(|c| c.to) };
+        let (book, closure, facts) = self.ledger_facts(book_no, None)?;
+        let view = LedgerView { book: &book, facts: &facts, last_write_off: closure.as_ref().map(|c| c.to) };
         let tables = self.tax_tables()?;
         let mut periods: BTreeMap<(NaiveDate, String), PeriodReport> = BTreeMap::new();
-        for s in &lists {
-            let l = &s.list;
-            if l.declared_on > as_of || !DOMESTIC_SALE_MODES.contains(&l.trade_mode.as_str()) {
+        for (l, _) in &facts.sales {
+            if l.declared_on > as_of {
                 continue;
             }
             let schedule = schedules.iter().rev().find(|x| x.from <= l.declared_on).map(|x| x.schedule).unwrap_or(Schedule::PerList);

@@ -7,7 +7,7 @@ use jiamao_domain::book::Book;
 use jiamao_domain::doc::{parse_book, parse_lists, BookDoc, ListDoc};
 use jiamao_domain::policy::Policy;
 use jiamao_domain::tax::calc::{self, DayCount};
-use jiamao_domain::tax::quote::{self, parse_request, LedgerView, Posted, Quote, Tables};
+use jiamao_domain::tax::quote::{self, parse_request, LedgerFacts, LedgerView, Quote, Tables};
 use jiamao_domain::tax::rates::{parse_rates_csv, Rates};
 use jiamao_domain::tax::tariff::{Tariff, TariffDoc, TariffLineDoc};
 use jiamao_domain::tax::{TaxError, TaxPolicy};
@@ -65,6 +65,7 @@ struct Example {
     book: Book,
     lists: Vec<ListDoc>,
     versions: Vec<Vec<Option<String>>>,
+    last_write_off: Option<NaiveDate>,
 }
 
 fn examples() -> Option<PathBuf> {
@@ -98,12 +99,15 @@ fn example_with(edit: impl FnOnce(&mut BookDoc)) -> Option<Example> {
                 .collect()
         })
         .collect();
-    Some(Example { book, lists, versions })
+    Some(Example { book, lists, versions, last_write_off: None })
 }
 
 fn quote_on(ex: &Example, req: &str, tariff: &Tariff, rates: &Rates, policy: &TaxPolicy) -> Result<Quote, TaxError> {
-    let posted: Vec<Posted> = ex.lists.iter().zip(&ex.versions).map(|(list, v)| Posted { list, versions: v }).collect();
-    let view = LedgerView { book: &ex.book, lists: &posted, last_write_off: None };
+    let mut facts = LedgerFacts::looking_for(parse_request(req).ok().and_then(|r| r.list_no).as_deref());
+    for (list, v) in ex.lists.iter().zip(&ex.versions) {
+        facts.add(&ex.book, list, v);
+    }
+    let view = LedgerView { book: &ex.book, facts: &facts, last_write_off: ex.last_write_off };
     quote::quote(&parse_request(req)?, Some(view), Tables { tariff, rates, policy })
 }
 
@@ -363,4 +367,29 @@ fn bad_input_names_what_is_missing() {
         &policy,
     );
     assert_eq!(e.unwrap_err().rule, "price_missing");
+}
+
+#[test]
+fn interest_of_an_e_book_starts_at_the_last_write_off() {
+    let Some(mut ex) = example_with(|b| b.book_type = jiamao_domain::doc::BookType::E) else { return };
+    let (tariff, rates, policy) = (standard_tariff(), rates(), TaxPolicy::default());
+    let req = r#"{"book_no": "C52002600001", "list_no": "QD520026000000006", "payment_note_date": "2026-06-20"}"#;
+    // No write-off yet: the first import.
+    let q = quote_on(&ex, req, &tariff, &rates, &policy).unwrap();
+    assert_eq!(q.interest.as_ref().unwrap().from_basis, "first_import");
+    // After a cycle closed on 2026-03-31 the average starts the day after: material 1 has no priced
+    // inflow from then to the sale, so the quote is refused, naming it (never a zero value).
+    ex.last_write_off = Some(day("2026-03-31"));
+    let e = quote_on(&ex, req, &tariff, &rates, &policy).unwrap_err();
+    assert_eq!(e.rule, "no_priced_inflow");
+    // Materials 3 and 5 were imported only before it: their prices are entered.
+    ex.last_write_off = Some(day("2026-01-31"));
+    let priced = req
+        .replace("}", r#", "prices": [{"goods": "material", "item_seq": 3, "unit_price": "2.1", "currency": "502"}, {"goods": "material", "item_seq": 5, "unit_price": "0.85", "currency": "502"}]}"#);
+    let q = quote_on(&ex, &priced, &tariff, &rates, &policy).unwrap();
+    assert_eq!(q.lines[2].valuation.method, "entered_price");
+    let i = q.interest.as_ref().unwrap();
+    assert_eq!((i.from, i.from_basis.as_str(), i.days), (day("2026-01-31"), "last_write_off", 140));
+    // Material 1 now averages list 003 alone: 56,000 / 40,000.
+    assert_eq!(q.lines[0].valuation.lists, vec!["QD520026000000003"]);
 }

@@ -308,18 +308,73 @@ pub struct Quote {
     pub selective_tariff: Option<SelectiveTariff>,
 }
 
-/// A posted list with the 单耗 version each line used.
-#[derive(Debug, Clone, Copy)]
-pub struct Posted<'a> {
-    pub list: &'a ListDoc,
-    pub versions: &'a [Option<String>],
+/// One priced material inflow of the ledger (an import, a deep-processing or surplus carry-in that
+/// carried an amount).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inflow {
+    pub declared_on: NaiveDate,
+    /// Index into [`LedgerFacts::list_nos`].
+    pub list: usize,
+    pub qty: Decimal,
+    pub amount: Decimal,
 }
 
-/// What a ledger quote reads: the book, its posted lists in posting order, and its last write-off.
+/// What a quote needs of a book's posted lists, gathered in one streaming pass (the lists
+/// themselves are not kept): each material's priced inflows, the first import, and the
+/// domestic-sale lists.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerFacts {
+    /// Priced inflows by material seq, in posting order.
+    pub inflows: BTreeMap<u32, Vec<Inflow>>,
+    /// Numbers of the lists the inflows come from.
+    pub list_nos: Vec<String>,
+    /// The earliest import list (date, list_no).
+    pub first_import: Option<(NaiveDate, String)>,
+    /// Domestic-sale lists, with the 单耗 version each line used.
+    pub sales: Vec<(ListDoc, Vec<Option<String>>)>,
+    /// A list a request names, and its trade mode once seen (to say why it cannot be quoted).
+    pub looked_for: Option<(String, Option<String>)>,
+}
+
+impl LedgerFacts {
+    /// Facts that also note the trade mode of `list_no`.
+    pub fn looking_for(list_no: Option<&str>) -> Self {
+        LedgerFacts { looked_for: list_no.map(|n| (n.to_owned(), None)), ..LedgerFacts::default() }
+    }
+
+    /// Takes in one posted list (lists the book no longer reads are skipped: they cannot have posted).
+    pub fn add(&mut self, book: &Book, list: &ListDoc, versions: &[Option<String>]) {
+        if let Some((no, mode)) = self.looked_for.as_mut() {
+            if *no == list.list_no {
+                *mode = Some(list.trade_mode.as_str().to_owned());
+            }
+        }
+        let Ok(mv) = classify(book, list.trade_mode.as_str(), list.direction, list.goods) else { return };
+        if mv == Movement::MaterialImport && self.first_import.as_ref().is_none_or(|(d, _)| list.declared_on < *d) {
+            self.first_import = Some((list.declared_on, list.list_no.clone()));
+        }
+        if mv.is_priced_inflow() {
+            let mut index = None;
+            for line in &list.lines {
+                let Some(amount) = line.amount else { continue };
+                let i = *index.get_or_insert_with(|| {
+                    self.list_nos.push(list.list_no.clone());
+                    self.list_nos.len() - 1
+                });
+                self.inflows.entry(line.item_seq).or_default().push(Inflow { declared_on: list.declared_on, list: i, qty: line.qty, amount });
+            }
+        }
+        if DOMESTIC_SALE_MODES.contains(&list.trade_mode.as_str()) {
+            self.sales.push((list.clone(), versions.to_vec()));
+        }
+    }
+}
+
+/// What a ledger quote reads: the book, the facts of its posted lists, and its last write-off.
 #[derive(Debug, Clone, Copy)]
 pub struct LedgerView<'a> {
     pub book: &'a Book,
-    pub lists: &'a [Posted<'a>],
+    pub facts: &'a LedgerFacts,
     /// The last day of the last closed cycle (最近核销日期), if any.
     pub last_write_off: Option<NaiveDate>,
 }
@@ -332,7 +387,8 @@ pub struct Tables<'a> {
     pub policy: &'a TaxPolicy,
 }
 
-const DOMESTIC_SALE_MODES: &[&str] = &["0644", "0245", "0544", "0545", "0444", "0445", "0844", "0845"];
+/// The trade modes of domestic sales (内销): materials, products, zone sales, leftovers.
+pub const DOMESTIC_SALE_MODES: &[&str] = &["0644", "0245", "0544", "0545", "0444", "0445", "0844", "0845"];
 const LEFTOVER_SALE_MODES: &[&str] = &["0844", "0845"];
 
 /// One item of the sale before valuation.
@@ -494,17 +550,14 @@ fn sale_items(req: &QuoteRequest, view: LedgerView<'_>) -> Result<Sale, TaxError
         (Some(_), Some(_)) => Err(TaxError::new("items", "request_invalid", "give list_no or items, not both")),
         (None, None) => Err(TaxError::new("list_no", "request_invalid", "a ledger quote names a posted list_no or gives items")),
         (Some(no), None) => {
-            let Some(p) = view.lists.iter().find(|p| &p.list.list_no == no) else {
-                return Err(TaxError::new("list_no", "list_unknown", format!("list {no} is not posted on book {}", book.book_no)));
+            let Some((l, versions)) = view.facts.sales.iter().find(|(l, _)| &l.list_no == no) else {
+                return Err(match &view.facts.looked_for {
+                    Some((n, Some(mode))) if n == no => {
+                        TaxError::new("list_no", "not_a_domestic_sale", format!("list {no} has trade mode {mode}, not a domestic sale (0644/0245, 0544/0545, 0444/0445, 0844/0845)"))
+                    }
+                    _ => TaxError::new("list_no", "list_unknown", format!("list {no} is not posted on book {}", book.book_no)),
+                });
             };
-            let l = p.list;
-            if !DOMESTIC_SALE_MODES.contains(&l.trade_mode.as_str()) {
-                return Err(TaxError::new(
-                    "list_no",
-                    "not_a_domestic_sale",
-                    format!("list {no} has trade mode {}, not a domestic sale (0644/0245, 0544/0545, 0444/0445, 0844/0845)", l.trade_mode.as_str()),
-                ));
-            }
             let leftover = LEFTOVER_SALE_MODES.contains(&l.trade_mode.as_str());
             let mut items = Vec::new();
             for (i, line) in l.lines.iter().enumerate() {
@@ -514,7 +567,7 @@ fn sale_items(req: &QuoteRequest, view: LedgerView<'_>) -> Result<Sale, TaxError
                     (false, Goods::Product) => SaleGoods::Product,
                     (false, Goods::Defective) => SaleGoods::Defective,
                 };
-                let version = p.versions.get(i).cloned().flatten();
+                let version = versions.get(i).cloned().flatten();
                 if matches!(goods, SaleGoods::Product | SaleGoods::Defective) && version.is_none() {
                     return Err(TaxError::new(
                         format!("lines[{i}]"),
@@ -639,13 +692,12 @@ fn interest_start(view: LedgerView<'_>) -> Result<(NaiveDate, &'static str, Opti
             return Ok((d, "last_write_off", None));
         }
     }
-    let first = view
-        .lists
-        .iter()
-        .filter(|p| classify(book, p.list.trade_mode.as_str(), p.list.direction, p.list.goods).ok() == Some(Movement::MaterialImport))
-        .min_by_key(|p| p.list.declared_on)
+    let (date, list_no) = view
+        .facts
+        .first_import
+        .clone()
         .ok_or_else(|| TaxError::new("interest", "first_import_unknown", format!("book {} has no posted import list: the interest start (first import) is unknown", book.book_no)))?;
-    Ok((first.list.declared_on, "first_import", Some(first.list.list_no.clone())))
+    Ok((date, "first_import", Some(list_no)))
 }
 
 /// The start of the valuation window: the manual's validity, or the book's current cycle.
@@ -656,34 +708,22 @@ fn window_start(view: LedgerView<'_>) -> NaiveDate {
     }
 }
 
-/// Priced inflows of a material from `from` to `to`: (Σ qty, Σ amount, lists).
+/// Priced inflows of a material from `from` to `to`, or of one list: (Σ qty, Σ amount, lists).
 fn priced_inflows(view: LedgerView<'_>, material_seq: u32, from: NaiveDate, to: NaiveDate, only_list: Option<&str>) -> (Decimal, Decimal, Vec<String>) {
-    let book = view.book;
-    let (mut q, mut a, mut lists) = (Decimal::ZERO, Decimal::ZERO, Vec::new());
-    for p in view.lists {
-        let l = p.list;
-        if let Some(no) = only_list {
-            if l.list_no != no {
-                continue;
+    let facts = view.facts;
+    let (mut q, mut a, mut lists) = (Decimal::ZERO, Decimal::ZERO, Vec::<String>::new());
+    for f in facts.inflows.get(&material_seq).map(Vec::as_slice).unwrap_or_default() {
+        let no = facts.list_nos.get(f.list).map(String::as_str).unwrap_or_default();
+        let wanted = match only_list {
+            Some(batch) => no == batch,
+            None => from <= f.declared_on && f.declared_on <= to,
+        };
+        if wanted {
+            q += f.qty;
+            a += f.amount;
+            if lists.last().is_none_or(|l| l != no) {
+                lists.push(no.to_owned());
             }
-        } else if l.declared_on < from || l.declared_on > to {
-            continue;
-        }
-        let Ok(mv) = classify(book, l.trade_mode.as_str(), l.direction, l.goods) else { continue };
-        let batch_import = only_list.is_some() && mv == Movement::MaterialImport;
-        if !mv.is_priced_inflow() && !batch_import {
-            continue;
-        }
-        let mut counted = false;
-        for line in l.lines.iter().filter(|x| x.item_seq == material_seq) {
-            if let Some(amount) = line.amount {
-                q += line.qty;
-                a += amount;
-                counted = true;
-            }
-        }
-        if counted {
-            lists.push(l.list_no.clone());
         }
     }
     (q, a, lists)
