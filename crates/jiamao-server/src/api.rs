@@ -53,7 +53,7 @@ pub(crate) fn query_date(parameter: &str, value: Option<&str>) -> Result<Option<
     }
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(t)| t).map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", r.body_text()))
 }
 
@@ -62,7 +62,7 @@ pub(crate) fn book_no(p: Result<Path<String>, PathRejection>) -> Result<String, 
 }
 
 /// The request body as text; a body that is not UTF-8 is not a document.
-fn body_text(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
+pub(crate) fn body_text(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
     let bytes = body.map_err(|r| {
         let rule = if r.status() == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "bad_body" };
         ApiError::new(r.status(), rule, r.body_text())

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jiamao_app::AppError;
 use jiamao_domain::doc::DocError;
+use jiamao_domain::tax::TaxError;
 use serde::Serialize;
 
 /// A request that could not be answered: the status, the rule broken and a message that says what
@@ -69,6 +70,16 @@ impl ApiError {
         }
     }
 
+    /// A tax request, rate or record that was refused (内销征税): 422 with the rule it broke and, when
+    /// the error names one, the field to blame.
+    pub fn tax(e: &TaxError) -> Self {
+        if e.at.is_empty() {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.rule, format!("{} (rule {})", e.message, e.rule))
+        } else {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.rule, e.to_string()).with_field(e.at.clone())
+        }
+    }
+
     pub fn body(&self) -> serde_json::Value {
         let body = ErrorBody { error: ErrorObject { rule: &self.rule, message: &self.message, field: self.field.as_deref() } };
         serde_json::to_value(body).unwrap_or(serde_json::Value::Null)
@@ -86,6 +97,7 @@ impl From<AppError> for ApiError {
         }
         match &e {
             AppError::Document(d) => ApiError::document(d),
+            AppError::Tax(t) => ApiError::tax(t),
             AppError::Book { error, .. } => {
                 let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.rule, e.to_string());
                 if error.at.is_empty() {
@@ -125,6 +137,16 @@ mod tests {
         assert_eq!(e.rule, "unknown_book");
         assert_eq!(e.body()["error"]["rule"], "unknown_book");
         assert!(e.body()["error"].get("field").is_none());
+    }
+
+    #[test]
+    fn tax_rejections_are_422_with_rule_and_field() {
+        let e = ApiError::from(AppError::Tax(TaxError::new("exchange", "rate_missing", "no exchange rate of currency 303 is loaded")));
+        assert_eq!((e.status, e.rule.as_str(), e.field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, "rate_missing", Some("exchange")));
+        assert!(e.message.contains("currency 303"), "{}", e.message);
+        let e = ApiError::from(AppError::Tax(TaxError::new("", "request_invalid", "expected a JSON object")));
+        assert_eq!((e.status, e.field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, None));
+        assert!(!e.message.starts_with(':'), "{}", e.message);
     }
 
     #[test]

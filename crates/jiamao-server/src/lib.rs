@@ -13,6 +13,7 @@ mod api;
 mod error;
 mod html;
 mod openapi;
+mod tax_api;
 mod web;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -44,14 +45,27 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 ///   the rejected ones);
 /// - `GET /api/v1/books/{book_no}/balance?as_of=YYYY-MM-DD`;
 /// - `GET /api/v1/books/{book_no}/reconcile?to=YYYY-MM-DD`, and `POST` on the same path with a
-///   stocktake (盘点) document for `actual_remain` and `difference`.
+///   stocktake (盘点) document for `actual_remain` and `difference`;
+/// - `GET /api/v1/books/{book_no}/materials/{seq}/explain?from=&to=` (the drill-down of a material).
+///
+/// Domestic-sale taxation (内销征税, FORMAT.md "Tax quote document"):
+/// - `POST /api/v1/tax/quote` (a quote request, ledger or explicit form);
+/// - `GET /api/v1/books/{book_no}/tax/periods?as_of=YYYY-MM-DD` (`as_of` required: the server never
+///   reads the clock);
+/// - `POST /api/v1/books/{book_no}/tax/payments` (a payment; `201` when recorded, `200` when the same
+///   payment was recorded before);
+/// - `GET /api/v1/books/{book_no}/tax/schedule`, and `POST` on the same path with a schedule (`201` /
+///   `200` as for payments);
+/// - `GET /api/v1/tariff/{hs_code}?date=YYYY-MM-DD[&origin=CCC]`, `GET /api/v1/tariffs`,
+///   `GET /api/v1/rates`.
 ///
 /// Web pages: `GET /` (the books) and `GET /books/{book_no}` (balances and the 报核 figures).
 /// `GET /healthz` answers `ok`.
 ///
 /// Errors are JSON `{"error": {"rule", "message", "field"?}}`: 400 for a bad query parameter or
-/// path, 404 `unknown_book`, 422 for a rejected document (the rule it broke), 500 for a fault of the
-/// system (details only in the server log).
+/// path, 404 `unknown_book`, 422 for a rejected document or tax request (the rule it broke: a missing
+/// tariff line or rate is `tariff_missing`, `rate_missing`, …, never a silent zero), 500 for a fault
+/// of the system (details only in the server log).
 ///
 /// Authentication and roles (bearer tokens, FORMAT.md "Roles") come with a later issue: until then
 /// every caller that can reach the address can read and post, so bind it to a trusted interface.
@@ -66,6 +80,13 @@ pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
         .route("/api/v1/books/{book_no}/balance", get(api::balance::<S>))
         .route("/api/v1/books/{book_no}/reconcile", get(api::reconcile::<S>).post(api::reconcile_stocktake::<S>))
         .route("/api/v1/books/{book_no}/materials/{seq}/explain", get(api::explain::<S>))
+        .route("/api/v1/tax/quote", post(tax_api::quote::<S>))
+        .route("/api/v1/books/{book_no}/tax/periods", get(tax_api::periods::<S>))
+        .route("/api/v1/books/{book_no}/tax/payments", post(tax_api::record_payment::<S>))
+        .route("/api/v1/books/{book_no}/tax/schedule", get(tax_api::schedules::<S>).post(tax_api::set_schedule::<S>))
+        .route("/api/v1/tariff/{hs_code}", get(tax_api::tariff_line::<S>))
+        .route("/api/v1/tariffs", get(tax_api::tariffs::<S>))
+        .route("/api/v1/rates", get(tax_api::rates::<S>))
         .fallback(web::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))

@@ -31,6 +31,21 @@ fn date_query(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "$ref": "#/components/schemas/Date" } })
 }
 
+fn required_date_query(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": true, "description": description, "schema": { "$ref": "#/components/schemas/Date" } })
+}
+
+/// The members of two JSON objects in one (the second's win; they never share a key).
+fn merged(a: Value, b: Value) -> Value {
+    match (a, b) {
+        (Value::Object(mut a), Value::Object(b)) => {
+            a.extend(b);
+            Value::Object(a)
+        }
+        (a, _) => a,
+    }
+}
+
 fn book_no_path() -> Value {
     json!({ "name": "book_no", "in": "path", "required": true, "description": "账册/手册编号 (the book number).", "schema": { "type": "string" } })
 }
@@ -52,8 +67,8 @@ pub(crate) fn document() -> Value {
             "version": "1",
             "description": "The JSON API of Jiamao, a bonded ledger for China processing trade. Documents follow the interchange format (FORMAT.md). Errors are {\"error\": {rule, message, field?}}. Authentication (bearer tokens and roles) comes later; until then the API is open to whoever can reach it. The web pages at / and /books/{book_no} are HTML and not part of this description."
         },
-        "paths": paths(),
-        "components": { "schemas": schemas() }
+        "paths": merged(paths(), tax_paths()),
+        "components": { "schemas": merged(schemas(), tax_schemas()) }
     })
 }
 
@@ -176,6 +191,404 @@ fn paths() -> Value {
     })
 }
 
+/// The routes of domestic-sale taxation (内销征税).
+fn tax_paths() -> Value {
+    let recorded = |what: &str| {
+        json!({
+            "201": ok(&format!("The {what} was recorded."), json!({ "$ref": "#/components/schemas/Recorded" })),
+            "200": ok(&format!("The same {what} was recorded before (status duplicate); nothing changed."), json!({ "$ref": "#/components/schemas/Recorded" }))
+        })
+    };
+    let mut payment_responses = recorded("payment");
+    let mut schedule_responses = recorded("schedule");
+    let errors = |rules: &str| {
+        json!({
+            "404": error_response("The book is not known (rule unknown_book)."),
+            "413": error_response("The body is larger than the server accepts (16 MiB)."),
+            "422": error_response(rules),
+            "500": error_response("A fault of the server.")
+        })
+    };
+    payment_responses = merged(
+        payment_responses,
+        errors("The payment was refused: document_format (field names the place), amount_not_positive, request_invalid (no note_no), or record_differs (the note number is recorded with other content; a correction is a new note)."),
+    );
+    schedule_responses = merged(schedule_responses, errors("The schedule was refused: document_format (field names the place), or record_differs (another schedule from the same date is recorded)."));
+    json!({
+        "/api/v1/tax/quote": {
+            "post": {
+                "operationId": "taxQuote",
+                "summary": "A domestic-sale tax quote (内销征税): duty, consumption tax, VAT and deferred-tax interest, each rate with its source.",
+                "description": "Ledger form: book_no with a posted domestic-sale list_no, or items of a sale not yet declared; products are taxed as the bonded materials they consumed (q·uc·share). Explicit form: customs_value, currency, duty_rate, vat_rate and tax_date. Rates come from the loaded tariff and dated rates; a missing one is refused (rule tariff_missing, hs_code_unknown, rate_missing, …), never taken as zero. Amounts are CNY rounded to 0.01 per tax line.",
+                "requestBody": body("A quote request (FORMAT.md, \"Tax quote document\").", "#/components/schemas/TaxQuoteRequest"),
+                "responses": {
+                    "200": ok("The quote.", json!({ "$ref": "#/components/schemas/TaxQuote" })),
+                    "404": error_response("The book of a ledger-form request is not known (rule unknown_book)."),
+                    "413": error_response("The body is larger than the server accepts (16 MiB)."),
+                    "422": error_response("The request was refused: request_invalid when it cannot be read or lacks a field (field names it), or what is missing to compute it: tariff_missing, hs_code_unknown, rate_unreadable, rate_missing, price_missing, no_priced_inflow, batch_unpriced, list_unknown, not_a_domestic_sale, not_a_zone_book, …"),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/tax/periods": {
+            "get": {
+                "operationId": "taxPeriods",
+                "summary": "Every declaration period of the book with domestic sales declared up to as_of: its lists, tax due, payments, what is outstanding and the surcharge (滞纳金) as of that day.",
+                "description": "Each list is quoted at its own declaration date with interest to the period's due date; a list that cannot be quoted carries its error and makes the period incomplete. Periods follow the schedule in force on each list's date (per list when none is recorded).",
+                "parameters": [book_no_path(), required_date_query("as_of", "Required: the day up to which lists and payments count and the surcharge runs (YYYY-MM-DD); the server does not assume today.")],
+                "responses": {
+                    "200": ok("The periods.", json!({ "$ref": "#/components/schemas/TaxPeriodsReport" })),
+                    "400": error_response("as_of is missing or not a date, or another query parameter is given (rule bad_query, field names it)."),
+                    "404": error_response("The book is not known (rule unknown_book)."),
+                    "422": error_response("A settlement cannot be computed (for example rule rate_missing: no late-payment surcharge rate for a day)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/tax/payments": {
+            "post": {
+                "operationId": "recordTaxPayment",
+                "summary": "Record a tax payment (税款缴款书 paid) of a period; idempotent by note_no.",
+                "parameters": [book_no_path()],
+                "requestBody": body("A payment.", "#/components/schemas/TaxPayment"),
+                "responses": payment_responses
+            }
+        },
+        "/api/v1/books/{book_no}/tax/schedule": {
+            "get": {
+                "operationId": "taxSchedules",
+                "summary": "The book's declaration schedules (per list, monthly or quarterly 内销集中征税), by start date.",
+                "parameters": [book_no_path()],
+                "responses": {
+                    "200": ok("The schedules (empty: every list is declared on its own).", json!({ "type": "array", "items": { "$ref": "#/components/schemas/TaxSchedule" } })),
+                    "404": error_response("The book is not known (rule unknown_book)."),
+                    "500": error_response("A fault of the server.")
+                }
+            },
+            "post": {
+                "operationId": "setTaxSchedule",
+                "summary": "Record the book's declaration schedule from a date; idempotent by (book, from).",
+                "parameters": [book_no_path()],
+                "requestBody": body("A schedule.", "#/components/schemas/TaxSchedule"),
+                "responses": schedule_responses
+            }
+        },
+        "/api/v1/tariff/{hs_code}": {
+            "get": {
+                "operationId": "tariffLine",
+                "summary": "The duty, consumption tax and VAT rates of a tariff line on a date, each with its source.",
+                "description": "Provisional beats MFN; with origin (a certificate of origin declared for that country), the lower agreement rate applies (从低适用).",
+                "parameters": [
+                    { "name": "hs_code", "in": "path", "required": true, "description": "10-digit HS code.", "schema": { "type": "string", "pattern": "^[0-9]{10}$" } },
+                    required_date_query("date", "Required: the day whose tariff applies (YYYY-MM-DD)."),
+                    { "name": "origin", "in": "query", "required": false, "description": "3-digit customs country code of a declared certificate of origin (133 韩国 …).", "schema": { "type": "string", "pattern": "^[0-9]{3}$" } }
+                ],
+                "responses": {
+                    "200": ok("The rates.", json!({ "$ref": "#/components/schemas/TariffLineRates" })),
+                    "400": error_response("hs_code is not 10 digits (rule bad_path), or date is missing or malformed, origin is not a country code, or another query parameter is given (rule bad_query); field names it."),
+                    "422": error_response("No tariff is in force on the date (rule tariff_missing), the code is not in it (hs_code_unknown), or its rate is not one Jiamao reads (rate_unreadable)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/tariffs": {
+            "get": {
+                "operationId": "listTariffs",
+                "summary": "Every loaded tariff version, by the date it applies from.",
+                "responses": {
+                    "200": ok("The versions.", json!({ "type": "array", "items": { "$ref": "#/components/schemas/TariffVersion" } })),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/rates": {
+            "get": {
+                "operationId": "listRates",
+                "summary": "Every dated rate: exchange rates by currency, deferred-tax interest and late-payment surcharge (built-in and loaded).",
+                "responses": {
+                    "200": ok("The rates, by kind, key and valid_from.", json!({ "type": "array", "items": { "$ref": "#/components/schemas/DatedRate" } })),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        }
+    })
+}
+
+/// The schemas of domestic-sale taxation.
+fn tax_schemas() -> Value {
+    let amount = json!({ "$ref": "#/components/schemas/Amount" });
+    let dec = json!({ "$ref": "#/components/schemas/Decimal" });
+    let date = json!({ "$ref": "#/components/schemas/Date" });
+    let goods = json!({ "type": "string", "enum": ["material", "product", "defective", "leftover", "byproduct"], "description": "料件, 成品, 残次品, 边角料, 副产品." });
+    let schedule = json!({ "type": "string", "enum": ["per_list", "monthly", "quarterly"] });
+    let quote_totals = json!({
+        "type": "object",
+        "required": ["customs_value", "duty", "consumption_tax", "vat", "interest", "total"],
+        "properties": {
+            "customs_value": amount, "duty": amount, "consumption_tax": amount, "vat": amount, "interest": amount,
+            "total": { "$ref": "#/components/schemas/Amount", "description": "duty + consumption tax + VAT + interest." }
+        }
+    });
+    let request = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Ledger form: book_no with list_no (a posted domestic-sale list) or items, payment_note_date, and tax_date (default for a list: its declaration date). Explicit form: customs_value, currency, duty_rate, vat_rate, tax_date; for interest interest_from and payment_note_date.",
+        "properties": {
+            "book_no": { "type": "string" },
+            "list_no": { "type": "string" },
+            "items": { "type": "array", "items": { "$ref": "#/components/schemas/TaxQuoteItem" } },
+            "tax_date": { "$ref": "#/components/schemas/Date", "description": "The date whose rates apply." },
+            "payment_note_date": { "$ref": "#/components/schemas/Date", "description": "The end of the interest period (税款缴款书)." },
+            "exchange_rates": { "type": "object", "additionalProperties": { "type": "string" }, "description": "CNY per unit by currency code ({\"502\": \"7.1030\"}), instead of the dated table." },
+            "interest_rate": decimal_in(),
+            "selective_tariff": { "type": "string", "enum": ["materials", "product"], "description": "Zone books: the basis of duty (选择性征收关税)." },
+            "origin_certificate": { "type": "string", "description": "3-digit country code of a declared certificate of origin: agreement rates apply (从低)." },
+            "prices": { "type": "array", "items": { "$ref": "#/components/schemas/TaxQuotePrice" } },
+            "customs_value": decimal_in(),
+            "currency": { "type": "string", "description": "Customs currency code (142 CNY, 502 USD …)." },
+            "duty_rate": decimal_in(),
+            "vat_rate": decimal_in(),
+            "consumption_tax_rate": decimal_in(),
+            "consumption_tax_specific": decimal_in(),
+            "qty": decimal_in(),
+            "interest_from": { "$ref": "#/components/schemas/Date" }
+        }
+    });
+    let item = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["goods", "qty"],
+        "properties": {
+            "goods": goods,
+            "item_seq": { "type": "integer", "minimum": 1 },
+            "qty": decimal_in(),
+            "consumption_version": { "type": "string", "description": "Products: the 单耗 version (default: the one valid on the tax date)." },
+            "import_list_no": { "type": "string", "description": "Materials: value at the original price of this posted import list." },
+            "unit_price": decimal_in(),
+            "currency": { "type": "string" },
+            "hs_code": { "type": "string", "description": "By-products: their HS code." },
+            "unit": { "type": "string", "description": "By-products: their unit code." }
+        }
+    });
+    let price = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["goods", "item_seq", "unit_price", "currency"],
+        "description": "A price the user enters: similar goods for 来料, the domestic price of leftovers, a product's value, or an override.",
+        "properties": { "goods": goods, "item_seq": { "type": "integer", "minimum": 1 }, "unit_price": decimal_in(), "currency": { "type": "string" } }
+    });
+    let line = json!({
+        "type": "object",
+        "required": ["goods", "hs_code", "name", "qty", "unit", "valuation", "customs_value", "duty_rate", "duty_rate_source", "duty", "consumption_tax", "vat_rate", "vat_rate_source", "vat", "interest_days", "interest_rate", "interest"],
+        "properties": {
+            "goods": goods,
+            "item_seq": { "type": "integer" },
+            "hs_code": { "type": "string" },
+            "name": { "type": "string" },
+            "qty": dec,
+            "unit": { "type": "string" },
+            "from_products": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["product_seq", "product_qty", "version", "material_qty"],
+                    "properties": { "product_seq": { "type": "integer" }, "product_qty": dec, "version": { "type": "string" }, "material_qty": { "$ref": "#/components/schemas/Decimal", "description": "q·uc·share, exact." } }
+                }
+            },
+            "valuation": {
+                "type": "object",
+                "required": ["method", "unit_price", "currency", "exchange_rate", "exchange_rate_date", "exchange_rate_source"],
+                "properties": {
+                    "method": { "type": "string", "description": "original_batch, weighted_average, similar_goods, domestic_price, entered_price, declared_price, product_price or customs_value." },
+                    "unit_price": dec,
+                    "currency": { "type": "string" },
+                    "priced_qty": dec,
+                    "priced_amount": dec,
+                    "lists": { "type": "array", "items": { "type": "string" } },
+                    "exchange_rate": dec,
+                    "exchange_rate_date": date,
+                    "exchange_rate_source": { "type": "string" }
+                }
+            },
+            "customs_value": { "$ref": "#/components/schemas/Amount", "description": "计税价格 in CNY." },
+            "duty_rate": { "type": "string", "description": "A fraction (0.065) or the tariff's notation for specific and compound rates." },
+            "duty_rate_source": { "type": "string" },
+            "duty": amount,
+            "consumption_tax_rate": { "type": "string" },
+            "consumption_tax_rate_source": { "type": "string" },
+            "consumption_tax": amount,
+            "vat_rate": { "type": "string" },
+            "vat_rate_source": { "type": "string" },
+            "vat": amount,
+            "interest_days": { "type": "integer" },
+            "interest_rate": dec,
+            "interest": amount,
+            "interest_exemption": { "type": "string" }
+        }
+    });
+    let quote = json!({
+        "type": "object",
+        "required": ["tax_date", "lines", "totals"],
+        "properties": {
+            "book_no": { "type": "string" },
+            "list_no": { "type": "string" },
+            "tax_date": date,
+            "payment_note_date": date,
+            "lines": { "type": "array", "items": { "$ref": "#/components/schemas/TaxQuoteLine" } },
+            "totals": { "$ref": "#/components/schemas/TaxQuoteTotals" },
+            "interest": {
+                "type": "object",
+                "required": ["from", "from_basis", "to", "days", "day_count", "rate", "rate_source"],
+                "properties": {
+                    "from": date,
+                    "from_basis": { "type": "string", "enum": ["first_import", "last_write_off", "request"] },
+                    "from_list_no": { "type": "string" },
+                    "to": date,
+                    "days": { "type": "integer" },
+                    "day_count": { "type": "string", "enum": ["end_minus_start", "both_ends"] },
+                    "rate": dec,
+                    "rate_source": { "type": "string" },
+                    "waiver": { "type": "string" }
+                }
+            },
+            "threshold": {
+                "type": "object",
+                "description": "The surplus / defective threshold (3 % of the imported materials and RMB 10,000).",
+                "required": ["value", "imported_value", "share_limit", "amount_limit", "de_minimis", "rule"],
+                "properties": { "value": amount, "imported_value": amount, "share": dec, "share_limit": dec, "amount_limit": dec, "de_minimis": { "type": "boolean" }, "rule": { "type": "string" } }
+            },
+            "selective_tariff": {
+                "type": "object",
+                "description": "Zone books' product sales: both bases of duty and the one chosen (选择性征收关税).",
+                "required": ["as_materials", "as_product", "product_lines", "material_lines", "chosen", "chosen_by", "trade_mode", "note"],
+                "properties": {
+                    "as_materials": { "$ref": "#/components/schemas/TaxQuoteTotals" },
+                    "as_product": { "$ref": "#/components/schemas/TaxQuoteTotals" },
+                    "product_lines": { "type": "array", "items": { "$ref": "#/components/schemas/TaxQuoteLine" } },
+                    "material_lines": { "type": "array", "items": { "$ref": "#/components/schemas/TaxQuoteLine" } },
+                    "chosen": { "type": "string", "enum": ["materials", "product"] },
+                    "chosen_by": { "type": "string", "enum": ["request", "trade_mode", "default"] },
+                    "trade_mode": { "type": "string" },
+                    "note": { "type": "string" }
+                }
+            }
+        }
+    });
+    let period = json!({
+        "type": "object",
+        "required": ["schedule", "label", "from", "to", "due", "lists", "complete", "tax_due", "payments", "paid", "outstanding", "late", "outstanding_late_days", "surcharge"],
+        "properties": {
+            "schedule": schedule,
+            "label": { "type": "string", "description": "2026-05, 2026Q2, or the list number of a list declared on its own." },
+            "from": date,
+            "to": date,
+            "due": date,
+            "lists": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["list_no", "declared_on", "trade_mode"],
+                    "properties": {
+                        "list_no": { "type": "string" },
+                        "declared_on": date,
+                        "trade_mode": { "type": "string" },
+                        "totals": { "$ref": "#/components/schemas/TaxQuoteTotals" },
+                        "error": { "$ref": "#/components/schemas/ListError", "description": "Why the list could not be quoted (the period is incomplete)." }
+                    }
+                }
+            },
+            "complete": { "type": "boolean", "description": "Whether every list was quoted." },
+            "tax_due": amount,
+            "payments": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["paid_on", "amount", "late_days", "surcharge"],
+                    "properties": { "paid_on": date, "amount": amount, "late_days": { "type": "integer", "minimum": 0 }, "surcharge": amount }
+                }
+            },
+            "paid": amount,
+            "outstanding": amount,
+            "late": { "type": "boolean" },
+            "outstanding_late_days": { "type": "integer", "minimum": 0 },
+            "surcharge": { "$ref": "#/components/schemas/Amount", "description": "滞纳金 as of as_of." }
+        }
+    });
+    json!({
+        "Decimal": { "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "An exact decimal in plain notation without trailing zeros (rates, prices, quantities of a quote)." },
+        "TaxQuoteRequest": request,
+        "TaxQuoteItem": item,
+        "TaxQuotePrice": price,
+        "TaxQuoteLine": line,
+        "TaxQuoteTotals": quote_totals,
+        "TaxQuote": quote,
+        "TaxSchedule": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["schedule", "from"],
+            "properties": { "schedule": schedule, "from": { "$ref": "#/components/schemas/Date", "description": "The first day the schedule applies." } }
+        },
+        "TaxPayment": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["note_no", "period", "amount", "paid_on"],
+            "properties": {
+                "note_no": { "type": "string", "description": "The payment note number (税款缴款书): the idempotency key." },
+                "period": { "type": "string", "description": "The period paid: 2026-05, 2026Q2, or a list number." },
+                "amount": decimal_in(),
+                "paid_on": { "$ref": "#/components/schemas/Date" }
+            }
+        },
+        "Recorded": {
+            "type": "object",
+            "required": ["book_no", "key", "status"],
+            "properties": { "book_no": { "type": "string" }, "key": { "type": "string" }, "status": { "type": "string", "enum": ["recorded", "duplicate"] } }
+        },
+        "TaxPeriod": period,
+        "TaxPeriodsReport": {
+            "type": "object",
+            "required": ["book_no", "as_of", "periods", "unmatched_payments"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "as_of": { "$ref": "#/components/schemas/Date" },
+                "periods": { "type": "array", "items": { "$ref": "#/components/schemas/TaxPeriod" } },
+                "unmatched_payments": { "type": "array", "items": { "$ref": "#/components/schemas/TaxPayment" }, "description": "Payments naming no period of the book." }
+            }
+        },
+        "TariffLineRates": {
+            "type": "object",
+            "required": ["hs_code", "name", "date", "duty_rate", "duty_rate_source", "vat_rate", "vat_rate_source"],
+            "properties": {
+                "hs_code": { "type": "string" },
+                "name": { "type": "string" },
+                "date": { "$ref": "#/components/schemas/Date", "description": "The day asked about." },
+                "duty_rate": { "type": "string", "description": "A fraction (0.065) or the tariff's notation for specific and compound rates." },
+                "duty_rate_source": { "type": "string", "description": "table (from date): column — mfn, provisional or agreement:<name>." },
+                "consumption_tax_rate": { "type": "string", "description": "Absent when the line has no consumption tax." },
+                "consumption_tax_rate_source": { "type": "string" },
+                "vat_rate": { "type": "string" },
+                "vat_rate_source": { "type": "string" }
+            }
+        },
+        "TariffVersion": {
+            "type": "object",
+            "required": ["name", "valid_from", "lines", "source"],
+            "properties": { "name": { "type": "string" }, "valid_from": { "$ref": "#/components/schemas/Date" }, "lines": { "type": "integer", "minimum": 0 }, "source": { "type": "string" } }
+        },
+        "DatedRate": {
+            "type": "object",
+            "required": ["kind", "key", "rate", "valid_from", "source"],
+            "properties": {
+                "kind": { "type": "string", "enum": ["exchange", "deferred_interest", "late_surcharge"] },
+                "key": { "type": "string", "description": "The currency code of an exchange rate; empty otherwise." },
+                "rate": { "$ref": "#/components/schemas/Decimal", "description": "CNY per unit (exchange), a yearly fraction (deferred_interest) or a daily fraction (late_surcharge)." },
+                "valid_from": { "$ref": "#/components/schemas/Date" },
+                "source": { "type": "string" }
+            }
+        }
+    })
+}
+
 fn schemas() -> Value {
     let qty = json!({ "$ref": "#/components/schemas/Quantity" });
     let material_report_fields = [
@@ -262,7 +675,7 @@ fn schemas() -> Value {
                     "type": "object",
                     "required": ["rule", "message"],
                     "properties": {
-                        "rule": { "type": "string", "description": "Machine-readable rule: document_format, unknown_book, bad_query, bad_path, body_too_large, internal, or the book or stocktake rule broken." },
+                        "rule": { "type": "string", "description": "Machine-readable rule: document_format, unknown_book, bad_query, bad_path, body_too_large, internal, or the book, stocktake or tax rule broken (tariff_missing, rate_missing, record_differs, …)." },
                         "message": { "type": "string", "description": "What was wrong and where, for people." },
                         "field": { "type": "string", "description": "The query parameter, or the field inside the document, to blame." }
                     }
@@ -474,6 +887,17 @@ fn schemas() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The taxation routes and schemas are merged into the document: none may replace another.
+    #[test]
+    fn merged_parts_do_not_overlap() {
+        for (a, b) in [(paths(), tax_paths()), (schemas(), tax_schemas())] {
+            let (Some(a), Some(b)) = (a.as_object().cloned(), b.as_object().cloned()) else { panic!("not objects") };
+            for k in b.keys() {
+                assert!(!a.contains_key(k), "{k} is defined twice");
+            }
+        }
+    }
 
     /// Every `$ref` in the document points at a schema it defines.
     #[test]

@@ -21,13 +21,19 @@ struct App {
 /// Starts the application. The listener is bound before the server task is spawned, so requests
 /// made right away wait in the backlog instead of failing: no sleeps needed.
 async fn spawn_app() -> App {
+    spawn_app_with_engine().await.0
+}
+
+/// Like [`spawn_app`], also giving the engine the server shares, for loading what has no route
+/// (a tariff, dated rates) directly.
+async fn spawn_app_with_engine() -> (App, Arc<Mutex<Engine<SqliteStore>>>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(&dir.path().join("jiamao.db"), Durability::Full).expect("open store");
     let engine = Arc::new(Mutex::new(Engine::new(store)));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(jiamao_server::serve_until(listener, jiamao_server::router(engine), std::future::pending()));
-    App { addr, _dir: dir }
+    tokio::spawn(jiamao_server::serve_until(listener, jiamao_server::router(Arc::clone(&engine)), std::future::pending()));
+    (App { addr, _dir: dir }, engine)
 }
 
 #[derive(Debug)]
@@ -325,6 +331,204 @@ async fn web_pages_show_books_and_balances() {
     assert!(r.body.contains("NOPE&lt;b&gt;") && !r.body.contains("NOPE<b>"), "{}", r.body);
 }
 
+/// A tariff written for the test (not official rates) for the example's HS codes, from 2026-01-01.
+fn test_tariff() -> jiamao_domain::tax::tariff::TariffDoc {
+    use jiamao_domain::tax::tariff::{TariffDoc, TariffLineDoc};
+    let line = |code: &str, mfn: &str, provisional: &str, agreements: &[(&str, &str)]| TariffLineDoc {
+        code: code.into(),
+        name: format!("test line {code}"),
+        mfn: mfn.into(),
+        provisional: provisional.into(),
+        general: "30%".into(),
+        agreements: agreements.iter().map(|(a, r)| (a.to_string(), r.to_string())).collect(),
+        consumption: "0%".into(),
+        vat: "13%".into(),
+        legal_unit: "千克".into(),
+    };
+    TariffDoc {
+        name: "test tariff 2026".into(),
+        valid_from: "2026-01-01".parse().expect("date"),
+        source: "written for the test".into(),
+        lines: vec![
+            line("3901100090", "6.5%", "", &[("韩国", "2.6"), ("东盟", "0")]),
+            line("3901402090", "6.5%", "5%", &[]),
+            line("3206499000", "6.5%", "", &[]),
+            line("3215190090", "6.5%", "", &[]),
+            line("4822900000", "5%", "", &[]),
+            line("3920109090", "6.5%", "", &[]),
+            line("3923210000", "6.5%", "", &[]),
+        ],
+    }
+}
+
+fn error_of(r: &Reply) -> (u16, String, Option<String>) {
+    let e = &r.json()["error"];
+    (r.status, e["rule"].as_str().unwrap_or_default().to_owned(), e["field"].as_str().map(str::to_owned))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domestic_sale_taxation_over_http() {
+    let Some(dir) = examples() else { return };
+    let (app, engine) = spawn_app_with_engine().await;
+    import_example_book(&app, &dir).await;
+    let r = post(&app, "/api/v1/lists", &read(&dir, "lists.json")).await;
+    assert_eq!((r.status, r.header("x-jiamao-rejected")), (200, Some("0")), "{}", r.body);
+    {
+        let mut e = engine.lock().expect("engine");
+        let loaded = e.load_tariff(&test_tariff()).expect("load tariff");
+        assert_eq!(loaded.status, "loaded");
+        let rates = jiamao_domain::tax::rates::parse_rates_csv("kind,key,rate,valid_from\nexchange,502,7.1000,2026-05-01\n", "test rates").expect("rates");
+        e.load_rates(&rates).expect("load rates");
+    }
+
+    // The ledger form: the product sale QD…006, against the hand computation of the domain's tests.
+    let r = post(&app, "/api/v1/tax/quote", &format!(r#"{{"book_no": "{BOOK_NO}", "list_no": "QD520026000000006", "payment_note_date": "2026-06-20"}}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let q = r.json();
+    assert_eq!(q["totals"]["duty"], "1202.74");
+    assert_eq!(q["totals"]["vat"], "2723.08");
+    assert_eq!(q["totals"]["interest"], "6.14");
+    assert_eq!(q["totals"]["total"], "3931.96");
+    assert_eq!((q["tax_date"].as_str(), q["lines"].as_array().map(Vec::len)), (Some("2026-06-12"), Some(4)));
+    assert!(q["lines"][1]["duty_rate_source"].as_str().is_some_and(|s| s.ends_with("provisional")), "{}", q["lines"][1]);
+
+    // The explicit form (RULES.md §17 F): consumption tax on the composite price.
+    let r = post(&app, "/api/v1/tax/quote", r#"{"customs_value":"1000000","currency":"142","duty_rate":"0.20","consumption_tax_rate":"0.30","vat_rate":"0.13","tax_date":"2026-03-01"}"#).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let q = r.json();
+    assert_eq!((&q["totals"]["consumption_tax"], &q["totals"]["vat"]), (&Value::from("514285.71"), &Value::from("222857.14")));
+    assert_eq!(q["lines"][0]["duty_rate_source"], "request");
+
+    // Refusals: 422 with the rule and the field to blame, never a silent zero.
+    let r = post(&app, "/api/v1/tax/quote", r#"{"customs_value":"1000","currency":"142","duty_rate":"0.1","vat_rate":"0.13","tax_date":"2026-03-01","colour":"red"}"#).await;
+    assert_eq!(error_of(&r).0, 422, "{}", r.body);
+    assert_eq!(error_of(&r).1, "request_invalid");
+    assert!(r.body.contains("colour"), "{}", r.body);
+    let r = post(&app, "/api/v1/tax/quote", r#"{"customs_value":"1000","currency":"142","duty_rate":"0.1","vat_rate":"0.13","tax_date":"2026-02-30"}"#).await;
+    assert_eq!(error_of(&r), (422, "request_invalid".to_owned(), Some("tax_date".to_owned())), "{}", r.body);
+    let r = post(&app, "/api/v1/tax/quote", "{\"customs_value\": ").await;
+    assert_eq!(error_of(&r).0, 422, "{}", r.body);
+    let before_tariff = format!(r#"{{"book_no": "{BOOK_NO}", "items": [{{"goods": "material", "item_seq": 5, "qty": "10"}}], "tax_date": "2025-06-01", "payment_note_date": "2025-06-20"}}"#);
+    let r = post(&app, "/api/v1/tax/quote", &before_tariff).await;
+    assert_eq!(error_of(&r).0, 422, "{}", r.body);
+    assert_eq!(error_of(&r).1, "tariff_missing", "{}", r.body);
+    assert!(error_of(&r).2.is_some_and(|f| f.contains("material 5")), "{}", r.body);
+    let r = post(&app, "/api/v1/tax/quote", r#"{"customs_value":"1000","currency":"303","duty_rate":"0.1","vat_rate":"0.13","tax_date":"2026-06-01"}"#).await;
+    assert_eq!(error_of(&r), (422, "rate_missing".to_owned(), Some("exchange".to_owned())), "{}", r.body);
+    assert!(r.json()["error"]["message"].as_str().is_some_and(|m| m.contains("303")), "{}", r.body);
+    let r = post(&app, "/api/v1/tax/quote", r#"{"book_no": "NOPE", "list_no": "QX1", "payment_note_date": "2026-06-20"}"#).await;
+    assert_eq!(error_of(&r).0, 404, "{}", r.body);
+
+    // Payments: idempotent by note number; a different payment under the same number is refused.
+    let payments = format!("/api/v1/books/{BOOK_NO}/tax/payments");
+    let payment = r#"{"note_no": "TX2026060001", "period": "2026-05", "amount": "500.00", "paid_on": "2026-06-10"}"#;
+    let r = post(&app, &payments, payment).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json(), serde_json::json!({"book_no": BOOK_NO, "key": "TX2026060001", "status": "recorded"}));
+    let r = post(&app, &payments, payment).await;
+    assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("duplicate")), "{}", r.body);
+    let r = post(&app, &payments, &payment.replace("500.00", "600.00")).await;
+    assert_eq!(error_of(&r).0, 422, "{}", r.body);
+    assert_eq!(error_of(&r).1, "record_differs", "{}", r.body);
+    let r = post(&app, &payments, &payment.replace("\"period\"", "\"periode\"")).await;
+    assert_eq!(error_of(&r).0, 422, "{}", r.body);
+    assert_eq!(error_of(&r).1, "document_format", "{}", r.body);
+    let r = post(&app, &payments, &payment.replace("500.00", "-5")).await;
+    assert_eq!(error_of(&r), (422, "amount_not_positive".to_owned(), Some("amount".to_owned())), "{}", r.body);
+    let r = post(&app, "/api/v1/books/NOPE/tax/payments", payment).await;
+    assert_eq!(error_of(&r).0, 404, "{}", r.body);
+
+    // The schedule: monthly from 1 January.
+    let schedule_path = format!("/api/v1/books/{BOOK_NO}/tax/schedule");
+    let r = get(&app, &schedule_path).await;
+    assert_eq!((r.status, r.json()), (200, serde_json::json!([])), "{}", r.body);
+    let r = post(&app, &schedule_path, r#"{"schedule": "monthly", "from": "2026-01-01"}"#).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = post(&app, &schedule_path, r#"{"schedule": "monthly", "from": "2026-01-01"}"#).await;
+    assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("duplicate")), "{}", r.body);
+    let r = post(&app, &schedule_path, r#"{"schedule": "weekly", "from": "2026-01-01"}"#).await;
+    assert_eq!(error_of(&r).0, 422, "{}", r.body);
+    assert_eq!(error_of(&r).2.as_deref(), Some("schedule"), "{}", r.body);
+    let r = get(&app, &schedule_path).await;
+    assert_eq!(r.json(), serde_json::json!([{"schedule": "monthly", "from": "2026-01-01"}]));
+
+    // Periods: the example's domestic sales (0644 on 8 May and 12 June, 0844 on 20 August), by month.
+    let r = get(&app, &format!("/api/v1/books/{BOOK_NO}/tax/periods?as_of=2026-12-31")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let report = r.json();
+    assert_eq!(report["as_of"], "2026-12-31");
+    let periods = report["periods"].as_array().expect("periods");
+    let got: Vec<(&str, &str, Vec<&str>)> = periods
+        .iter()
+        .map(|p| {
+            (p["label"].as_str().unwrap_or_default(), p["due"].as_str().unwrap_or_default(), p["lists"].as_array().expect("lists").iter().map(|l| l["list_no"].as_str().unwrap_or_default()).collect())
+        })
+        .collect();
+    assert_eq!(got, vec![("2026-05", "2026-06-15", vec!["QD520026000000005"]), ("2026-06", "2026-07-15", vec!["QD520026000000006"]), ("2026-08", "2026-09-15", vec!["QD520026000000009"]),]);
+    assert!(periods.iter().all(|p| p["schedule"] == "monthly" && p["complete"] == true), "{report}");
+    assert_eq!(periods[0]["paid"], "500", "the payment counts toward its period: {}", periods[0]);
+    assert_eq!(report["unmatched_payments"], serde_json::json!([]));
+    let r = get(&app, &format!("/api/v1/books/{BOOK_NO}/tax/periods")).await;
+    assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some("as_of".to_owned())), "{}", r.body);
+    let r = get(&app, &format!("/api/v1/books/{BOOK_NO}/tax/periods?as_of=2026-13-01")).await;
+    assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some("as_of".to_owned())), "{}", r.body);
+    let r = get(&app, "/api/v1/books/NOPE/tax/periods?as_of=2026-12-31").await;
+    assert_eq!(error_of(&r).0, 404, "{}", r.body);
+
+    // The tariff: provisional beats MFN; a certificate of origin from Korea (133) takes the agreement rate.
+    let r = get(&app, "/api/v1/tariff/3901402090?date=2026-06-01").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let line = r.json();
+    assert_eq!((&line["hs_code"], &line["date"], &line["duty_rate"], &line["vat_rate"]), (&Value::from("3901402090"), &Value::from("2026-06-01"), &Value::from("0.05"), &Value::from("0.13")));
+    assert!(line["duty_rate_source"].as_str().is_some_and(|s| s.ends_with("provisional")), "{line}");
+    assert!(line.get("consumption_tax_rate").is_none(), "{line}");
+    let r = get(&app, "/api/v1/tariff/3901100090?date=2026-06-01&origin=133").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["duty_rate"], "0.026");
+    assert!(r.json()["duty_rate_source"].as_str().is_some_and(|s| s.ends_with("agreement:韩国")), "{}", r.body);
+    let r = get(&app, "/api/v1/tariff/3901100090?date=2026-06-01").await;
+    assert_eq!((r.json()["duty_rate"].as_str(), r.json()["duty_rate_source"].as_str().map(|s| s.ends_with("mfn"))), (Some("0.065"), Some(true)), "{}", r.body);
+    let r = get(&app, "/api/v1/tariff/3901100090").await;
+    assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some("date".to_owned())), "{}", r.body);
+    let r = get(&app, "/api/v1/tariff/3901100090?date=2026-06-01&origin=XYZ").await;
+    assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some("origin".to_owned())), "{}", r.body);
+    let r = get(&app, "/api/v1/tariff/39011?date=2026-06-01").await;
+    assert_eq!(error_of(&r), (400, "bad_path".to_owned(), Some("hs_code".to_owned())), "{}", r.body);
+    let r = get(&app, "/api/v1/tariff/3901100090?date=2025-06-01").await;
+    assert_eq!(error_of(&r).1, "tariff_missing", "{}", r.body);
+    let r = get(&app, "/api/v1/tariff/0101210010?date=2026-06-01").await;
+    assert_eq!(error_of(&r), (422, "hs_code_unknown".to_owned(), Some("hs_code".to_owned())), "{}", r.body);
+
+    // What is loaded.
+    let r = get(&app, "/api/v1/tariffs").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json(), serde_json::json!([{"name": "test tariff 2026", "valid_from": "2026-01-01", "lines": 7, "source": "written for the test"}]));
+    let r = get(&app, "/api/v1/rates").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rates = r.json();
+    let rates = rates.as_array().expect("rates");
+    assert!(rates.iter().any(|x| x["kind"] == "exchange" && x["key"] == "502" && x["rate"] == "7.1" && x["valid_from"] == "2026-05-01"), "{rates:?}");
+    assert!(rates.iter().any(|x| x["kind"] == "deferred_interest"), "the built-in rates are listed too");
+}
+
+/// Every route the router serves, with its methods: what the OpenAPI document must describe.
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/api/v1/books", &["get", "post"]),
+    ("/api/v1/lists", &["post"]),
+    ("/api/v1/books/{book_no}/balance", &["get"]),
+    ("/api/v1/books/{book_no}/reconcile", &["get", "post"]),
+    ("/api/v1/books/{book_no}/materials/{seq}/explain", &["get"]),
+    ("/api/v1/tax/quote", &["post"]),
+    ("/api/v1/books/{book_no}/tax/periods", &["get"]),
+    ("/api/v1/books/{book_no}/tax/payments", &["post"]),
+    ("/api/v1/books/{book_no}/tax/schedule", &["get", "post"]),
+    ("/api/v1/tariff/{hs_code}", &["get"]),
+    ("/api/v1/tariffs", &["get"]),
+    ("/api/v1/rates", &["get"]),
+    ("/api/openapi.json", &["get"]),
+    ("/healthz", &["get"]),
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_describes_every_route() {
     let app = spawn_app().await;
@@ -332,21 +536,41 @@ async fn openapi_describes_every_route() {
     assert_eq!(r.status, 200);
     let doc = r.json();
     assert_eq!(doc["openapi"], "3.1.0");
-    for (path, methods) in [
-        ("/api/v1/books", &["get", "post"][..]),
-        ("/api/v1/lists", &["post"][..]),
-        ("/api/v1/books/{book_no}/balance", &["get"][..]),
-        ("/api/v1/books/{book_no}/reconcile", &["get", "post"][..]),
-        ("/api/v1/books/{book_no}/materials/{seq}/explain", &["get"][..]),
-        ("/api/openapi.json", &["get"][..]),
-        ("/healthz", &["get"][..]),
-    ] {
-        for method in methods {
+    for (path, methods) in ROUTES {
+        for method in *methods {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} is not described");
         }
+        let described: Vec<&String> = doc["paths"][path].as_object().map(|m| m.keys().collect()).unwrap_or_default();
+        assert_eq!(described.len(), methods.len(), "{path}: described methods {described:?}, served {methods:?}");
     }
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(7), "a described path the server does not serve");
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(ROUTES.len()), "a described path the server does not serve");
     assert!(doc["paths"]["/api/v1/lists"]["post"]["responses"]["200"]["headers"]["X-Jiamao-Rejected"].is_object());
+
+    // Every described operation is served: none falls through to the fallback (404 not_found) or is
+    // refused as a method the path does not have (405). Requests carry no body and unknown names.
+    for (path, operations) in doc["paths"].as_object().expect("paths") {
+        let concrete = path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090");
+        for method in operations.as_object().expect("operations").keys() {
+            let r = request(&app, &method.to_ascii_uppercase(), &concrete, None).await;
+            assert_ne!(r.status, 405, "{method} {path}: {}", r.body);
+            let fell_through = r.status == 404 && r.body.contains("\"not_found\"");
+            assert!(!fell_through, "{method} {path} is described but not served: {}", r.body);
+        }
+    }
+    // The taxation routes name their required parameters and bodies.
+    let params = |path: &str, method: &str| -> Vec<(String, bool)> {
+        doc["paths"][path][method]["parameters"].as_array().into_iter().flatten().map(|p| (p["name"].as_str().unwrap_or_default().to_owned(), p["required"] == true)).collect()
+    };
+    assert!(params("/api/v1/books/{book_no}/tax/periods", "get").contains(&("as_of".to_owned(), true)));
+    assert!(params("/api/v1/tariff/{hs_code}", "get").contains(&("date".to_owned(), true)));
+    assert!(params("/api/v1/tariff/{hs_code}", "get").contains(&("origin".to_owned(), false)));
+    for (path, method) in [("/api/v1/tax/quote", "post"), ("/api/v1/books/{book_no}/tax/payments", "post"), ("/api/v1/books/{book_no}/tax/schedule", "post")] {
+        assert_eq!(doc["paths"][path][method]["requestBody"]["required"], true, "{method} {path}");
+    }
+    for path in ["/api/v1/books/{book_no}/tax/payments", "/api/v1/books/{book_no}/tax/schedule"] {
+        let responses = &doc["paths"][path]["post"]["responses"];
+        assert!(responses["201"].is_object() && responses["200"].is_object(), "{path}: {responses}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
