@@ -28,6 +28,50 @@ pub(crate) struct TaxTables {
     rates: Rates,
 }
 
+/// The rates of one tariff line on a date (`GET /api/v1/tariff/{hs_code}`): ad valorem rates as a
+/// fraction (`0.065`), others in the tariff's notation; each with its source (`table (from date):
+/// column`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TariffLineRates {
+    pub hs_code: String,
+    pub name: String,
+    /// The day asked about (as `jiamao tariff show --json` gives it).
+    pub date: NaiveDate,
+    pub duty_rate: String,
+    pub duty_rate_source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumption_tax_rate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumption_tax_rate_source: Option<String>,
+    pub vat_rate: String,
+    pub vat_rate_source: String,
+}
+
+impl TariffLineRates {
+    pub fn new(r: LineRates, date: NaiveDate) -> Self {
+        TariffLineRates {
+            hs_code: r.hs_code,
+            name: r.name,
+            date,
+            duty_rate: r.duty.0.to_string(),
+            duty_rate_source: r.duty.1.to_string(),
+            consumption_tax_rate: r.consumption.as_ref().map(|c| c.0.to_string()),
+            consumption_tax_rate_source: r.consumption.as_ref().map(|c| c.1.to_string()),
+            vat_rate: r.vat.0.to_string(),
+            vat_rate_source: r.vat.1.to_string(),
+        }
+    }
+}
+
+/// One loaded tariff version (`GET /api/v1/tariffs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TariffVersion {
+    pub name: String,
+    pub valid_from: NaiveDate,
+    pub lines: usize,
+    pub source: String,
+}
+
 /// What loading a policy document did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicyLoaded {
@@ -58,6 +102,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
 #[serde(deny_unknown_fields)]
 pub struct ScheduleDoc {
     pub schedule: Schedule,
+    #[serde(deserialize_with = "jiamao_domain::date::deserialize")]
     pub from: NaiveDate,
 }
 
@@ -71,6 +116,7 @@ pub struct PaymentDoc {
     pub period: String,
     #[serde(with = "decimal")]
     pub amount: Decimal,
+    #[serde(deserialize_with = "jiamao_domain::date::deserialize")]
     pub paid_on: NaiveDate,
 }
 
@@ -179,14 +225,15 @@ impl<S: Store> Engine<S> {
         self.tax.as_ref().ok_or_else(|| corrupt("tax tables", "not built"))
     }
 
-    /// Every loaded tariff version: (name, valid_from, lines, source).
-    pub fn tariff_versions(&mut self) -> Result<Vec<(String, NaiveDate, usize, String)>, AppError> {
-        Ok(self.tax_tables()?.tariff.versions().map(|v| (v.name.clone(), v.valid_from, v.lines.len(), v.source.clone())).collect())
+    /// Every loaded tariff version.
+    pub fn tariff_versions(&mut self) -> Result<Vec<TariffVersion>, AppError> {
+        Ok(self.tax_tables()?.tariff.versions().map(|v| TariffVersion { name: v.name.clone(), valid_from: v.valid_from, lines: v.lines.len(), source: v.source.clone() }).collect())
     }
 
     /// The rates of an HS code on a date (with a certificate of origin from `origin`).
-    pub fn tariff_rates(&mut self, hs: &str, date: NaiveDate, origin: Option<&jiamao_domain::codes::CountryCode>) -> Result<LineRates, AppError> {
-        self.tax_tables()?.tariff.rates(hs, date, origin).map_err(tax_error)
+    pub fn tariff_line(&mut self, hs: &str, date: NaiveDate, origin: Option<&jiamao_domain::codes::CountryCode>) -> Result<TariffLineRates, AppError> {
+        let rates = self.tax_tables()?.tariff.rates(hs, date, origin).map_err(tax_error)?;
+        Ok(TariffLineRates::new(rates, date))
     }
 
     /// Every dated rate in force (built-in and loaded).
@@ -224,14 +271,14 @@ impl<S: Store> Engine<S> {
         quote::quote(req, Some(view), Tables { tariff: &t.tariff, rates: &t.rates, policy }).map_err(tax_error)
     }
 
-    fn append_enterprise_record(&mut self, key: &BookKey, kind: &str, record_key: &str, on: NaiveDate, body: String) -> Result<Recorded, AppError> {
+    fn append_enterprise_record(&mut self, key: &BookKey, (kind, field): (&str, &str), record_key: &str, on: NaiveDate, body: String) -> Result<Recorded, AppError> {
         let status = self.write(std::slice::from_ref(key), |me| {
             if let Some(old) = me.store.record(&key.enterprise, kind, record_key)? {
                 if old.body == body && old.book_no == key.book_no {
                     return Ok(("duplicate", false));
                 }
                 return Err(tax_error(TaxError::new(
-                    "key",
+                    field,
                     "record_differs",
                     format!("{kind} {record_key} is already recorded (book {}) with other content; a correction is a new record", old.book_no),
                 )));
@@ -254,7 +301,7 @@ impl<S: Store> Engine<S> {
     pub fn set_tax_schedule(&mut self, book_no: &str, doc: &ScheduleDoc) -> Result<Recorded, AppError> {
         let key = self.known_key(book_no)?;
         let body = serde_json::to_string(doc).map_err(|e| corrupt("schedule", e))?;
-        self.append_enterprise_record(&key, SCHEDULE, &format!("{book_no}@{}", doc.from), doc.from, body)
+        self.append_enterprise_record(&key, (SCHEDULE, "from"), &format!("{book_no}@{}", doc.from), doc.from, body)
     }
 
     /// Records a payment of a period (idempotent by note number; a different payment under the same
@@ -268,7 +315,7 @@ impl<S: Store> Engine<S> {
             return Err(tax_error(TaxError::new("note_no", "request_invalid", "a payment names its payment note number")));
         }
         let body = serde_json::to_string(doc).map_err(|e| corrupt("payment", e))?;
-        self.append_enterprise_record(&key, PAYMENT, &doc.note_no, doc.paid_on, body)
+        self.append_enterprise_record(&key, (PAYMENT, "note_no"), &doc.note_no, doc.paid_on, body)
     }
 
     /// The book's schedules, by start date.

@@ -208,36 +208,29 @@ pub(crate) fn tariff(cli: &Cli, command: &TariffCommand) -> Result<(), Failure> 
         TariffCommand::Show { hs_code, date, origin, json } => {
             let origin = origin.as_deref().map(CountryCode::parse).transpose().map_err(|e| tax_failure(TaxError::new("--origin", "code_invalid", e.to_string()), *json))?;
             let mut engine = open_engine(cli)?;
-            let r = engine.tariff_rates(hs_code, *date, origin.as_ref()).map_err(|e| app_failure(e, *json))?;
-            let view = serde_json::json!({
-                "hs_code": r.hs_code, "name": r.name, "date": date,
-                "duty_rate": r.duty.0.to_string(), "duty_rate_source": r.duty.1.to_string(),
-                "consumption_tax_rate": r.consumption.as_ref().map(|c| c.0.to_string()), "consumption_tax_rate_source": r.consumption.as_ref().map(|c| c.1.to_string()),
-                "vat_rate": r.vat.0.to_string(), "vat_rate_source": r.vat.1.to_string(),
-            });
+            let r = engine.tariff_line(hs_code, *date, origin.as_ref()).map_err(|e| app_failure(e, *json))?;
             if *json {
-                return print_json(&view);
+                return print_json(&r);
             }
             println!("{} {} on {date}", r.hs_code, r.name);
-            println!("  duty 关税          {:<10} {}", r.duty.0, r.duty.1);
-            if let Some((rate, src)) = &r.consumption {
+            println!("  duty 关税          {:<10} {}", r.duty_rate, r.duty_rate_source);
+            if let (Some(rate), Some(src)) = (&r.consumption_tax_rate, &r.consumption_tax_rate_source) {
                 println!("  consumption 消费税 {rate:<10} {src}");
             }
-            println!("  VAT 增值税         {:<10} {}", r.vat.0, r.vat.1);
+            println!("  VAT 增值税         {:<10} {}", r.vat_rate, r.vat_rate_source);
             Ok(())
         }
         TariffCommand::List { json } => {
             let mut engine = open_engine(cli)?;
             let versions = engine.tariff_versions().map_err(|e| app_failure(e, *json))?;
             if *json {
-                let v: Vec<_> = versions.iter().map(|(n, f, l, s)| serde_json::json!({"name": n, "valid_from": f, "lines": l, "source": s})).collect();
-                return print_json(&v);
+                return print_json(&versions);
             }
             if versions.is_empty() {
                 println!("no tariff loaded (jiamao tariff load <dir>)");
             }
-            for (n, f, l, s) in versions {
-                println!("{f}  {n}  {l} lines  ({s})");
+            for v in versions {
+                println!("{}  {}  {} lines  ({})", v.valid_from, v.name, v.lines, v.source);
             }
             Ok(())
         }

@@ -85,6 +85,7 @@ pub struct ConsumptionDoc {
     pub product_seq: u32,
     pub material_seq: u32,
     pub version: String,
+    #[serde(deserialize_with = "crate::date::deserialize")]
     pub valid_from: NaiveDate,
     #[serde(default, deserialize_with = "decimal::deserialize_opt", serialize_with = "decimal::serialize_opt", skip_serializing_if = "Option::is_none")]
     pub net: Option<Decimal>,
@@ -111,7 +112,9 @@ pub struct BookDoc {
     pub master_customs: CustomsDistrict,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    #[serde(deserialize_with = "crate::date::deserialize")]
     pub valid_from: NaiveDate,
+    #[serde(deserialize_with = "crate::date::deserialize")]
     pub valid_until: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity_control: Option<bool>,
@@ -164,6 +167,7 @@ pub struct ListLineDoc {
 pub struct ListDoc {
     pub list_no: String,
     pub book_no: String,
+    #[serde(deserialize_with = "crate::date::deserialize")]
     pub declared_on: NaiveDate,
     pub direction: Direction,
     pub goods: Goods,
@@ -197,6 +201,7 @@ pub struct CountDoc {
 #[serde(deny_unknown_fields)]
 pub struct StocktakeDoc {
     pub book_no: String,
+    #[serde(deserialize_with = "crate::date::deserialize")]
     pub taken_on: NaiveDate,
     pub materials: Vec<CountDoc>,
     pub products: Vec<CountDoc>,

@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod book;
 pub mod codes;
 pub mod cycle;
+pub mod date;
 pub mod decimal;
 pub mod doc;
 pub mod explain;

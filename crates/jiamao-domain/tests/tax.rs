@@ -349,6 +349,9 @@ fn bad_input_names_what_is_missing() {
     assert_eq!(quote_on(&ex, &req.replace("000006", "000099"), &standard_tariff(), &rates(), &policy).unwrap_err().rule, "list_unknown");
     let e = quote_on(&ex, &req.replace("\"payment_note_date\"", "\"paymnet_note_date\""), &standard_tariff(), &rates(), &policy).unwrap_err();
     assert_eq!(e.rule, "request_invalid");
+    // Dates are exactly YYYY-MM-DD (FORMAT.md).
+    let e = quote_on(&ex, &req.replace("2026-06-20", "2026-6-20"), &standard_tariff(), &rates(), &policy).unwrap_err();
+    assert_eq!((e.rule, e.at.as_str()), ("request_invalid", "payment_note_date"));
     // No payment note date: no silent zero interest.
     let e = quote_on(&ex, r#"{"book_no": "C52002600001", "list_no": "QD520026000000006"}"#, &standard_tariff(), &rates(), &policy).unwrap_err();
     assert_eq!(e.at, "payment_note_date");

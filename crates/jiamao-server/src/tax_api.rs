@@ -14,15 +14,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use jiamao_app::tax::{PaymentDoc, PeriodsReport, Recorded, ScheduleDoc};
+use jiamao_app::tax::{PaymentDoc, PeriodsReport, Recorded, ScheduleDoc, TariffLineRates, TariffVersion};
 use jiamao_domain::codes::{CountryCode, HsCode};
 use jiamao_domain::doc;
 use jiamao_domain::tax::quote::{self, Quote};
 use jiamao_domain::tax::rates::DatedRate;
-use jiamao_domain::tax::tariff::LineRates;
 use jiamao_domain::tax::TaxPolicy;
 use jiamao_store::Store;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,50 +34,6 @@ pub(crate) struct PeriodsQuery {
 pub(crate) struct TariffQuery {
     date: Option<String>,
     origin: Option<String>,
-}
-
-/// The rates of one tariff line on a date (`GET /api/v1/tariff/{hs_code}`): ad valorem rates as a
-/// fraction (`0.065`), others in the tariff's notation; each with its source (`table (from date):
-/// column`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct TariffLineRates {
-    pub hs_code: String,
-    pub name: String,
-    /// The day asked about (as `jiamao tariff show --json` gives it).
-    pub date: NaiveDate,
-    pub duty_rate: String,
-    pub duty_rate_source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consumption_tax_rate: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consumption_tax_rate_source: Option<String>,
-    pub vat_rate: String,
-    pub vat_rate_source: String,
-}
-
-impl TariffLineRates {
-    fn new(r: LineRates, date: NaiveDate) -> Self {
-        TariffLineRates {
-            hs_code: r.hs_code,
-            name: r.name,
-            date,
-            duty_rate: r.duty.0.to_string(),
-            duty_rate_source: r.duty.1.to_string(),
-            consumption_tax_rate: r.consumption.as_ref().map(|c| c.0.to_string()),
-            consumption_tax_rate_source: r.consumption.as_ref().map(|c| c.1.to_string()),
-            vat_rate: r.vat.0.to_string(),
-            vat_rate_source: r.vat.1.to_string(),
-        }
-    }
-}
-
-/// One loaded tariff version (`GET /api/v1/tariffs`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct TariffVersion {
-    pub name: String,
-    pub valid_from: NaiveDate,
-    pub lines: usize,
-    pub source: String,
 }
 
 /// A required `YYYY-MM-DD` query parameter: absent is a `bad_query` naming it.
@@ -165,14 +120,14 @@ pub(crate) async fn tariff_line<S: Store + 'static>(
         None => None,
         Some(o) => Some(CountryCode::parse(o).map_err(|e| ApiError::bad_query("origin", format!("query parameter origin: {e}")))?),
     };
-    let rates = with_engine(&engine, move |e| Ok(e.tariff_rates(hs.as_str(), date, origin.as_ref())?)).await?;
-    Ok(Json(TariffLineRates::new(rates, date)))
+    let rates = with_engine(&engine, move |e| Ok(e.tariff_line(hs.as_str(), date, origin.as_ref())?)).await?;
+    Ok(Json(rates))
 }
 
 /// `GET /api/v1/tariffs`: every loaded tariff version.
 pub(crate) async fn tariffs<S: Store + 'static>(State(engine): State<SharedEngine<S>>) -> Result<Json<Vec<TariffVersion>>, ApiError> {
     let versions = with_engine(&engine, |e| Ok(e.tariff_versions()?)).await?;
-    Ok(Json(versions.into_iter().map(|(name, valid_from, lines, source)| TariffVersion { name, valid_from, lines, source }).collect()))
+    Ok(Json(versions))
 }
 
 /// `GET /api/v1/rates`: every dated rate (built-in and loaded).

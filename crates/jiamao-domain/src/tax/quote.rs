@@ -97,10 +97,10 @@ pub struct QuoteRequest {
     #[serde(default)]
     pub items: Option<Vec<QuoteItem>>,
     /// The date whose rates apply (default for a posted list: its declaration date).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::date::deserialize_opt")]
     pub tax_date: Option<NaiveDate>,
     /// The end of the interest period (the payment note, 税款缴款书).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::date::deserialize_opt")]
     pub payment_note_date: Option<NaiveDate>,
     /// CNY per unit, by currency code, instead of the dated table.
     #[serde(default)]
@@ -131,7 +131,7 @@ pub struct QuoteRequest {
     pub consumption_tax_specific: Option<Decimal>,
     #[serde(default, deserialize_with = "decimal::deserialize_opt")]
     pub qty: Option<Decimal>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::date::deserialize_opt")]
     pub interest_from: Option<NaiveDate>,
 }
 
