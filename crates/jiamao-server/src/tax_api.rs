@@ -72,17 +72,27 @@ pub(crate) async fn periods<S: Store + 'static>(
     Ok(Json(report))
 }
 
+/// Reads a strict document from the body and records it on the book (201 recorded, 200 duplicate).
+async fn post_record<S: Store + 'static, T: serde::de::DeserializeOwned + Send + 'static>(
+    engine: SharedEngine<S>,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+    record: fn(&mut jiamao_app::Engine<S>, &str, &T) -> Result<Recorded, jiamao_app::AppError>,
+) -> Result<Response, ApiError> {
+    let book_no = book_no(path)?;
+    let text = body_text(body)?;
+    let doc: T = doc::parse_document(&text, BODY_SOURCE).map_err(|e| ApiError::document(&e))?;
+    let r = with_engine(&engine, move |e| Ok(record(e, &book_no, &doc)?)).await?;
+    Ok(recorded(r))
+}
+
 /// `POST /api/v1/books/{book_no}/tax/payments`: records a payment (idempotent by `note_no`).
 pub(crate) async fn record_payment<S: Store + 'static>(
     State(engine): State<SharedEngine<S>>,
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let book_no = book_no(path)?;
-    let text = body_text(body)?;
-    let payment: PaymentDoc = doc::parse_document(&text, BODY_SOURCE).map_err(|e| ApiError::document(&e))?;
-    let r = with_engine(&engine, move |e| Ok(e.record_tax_payment(&book_no, &payment)?)).await?;
-    Ok(recorded(r))
+    post_record::<S, PaymentDoc>(engine, path, body, |e, b, d| e.record_tax_payment(b, d)).await
 }
 
 /// `GET /api/v1/books/{book_no}/tax/schedule`: the book's declaration schedules, by start date.
@@ -98,11 +108,7 @@ pub(crate) async fn set_schedule<S: Store + 'static>(
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let book_no = book_no(path)?;
-    let text = body_text(body)?;
-    let schedule: ScheduleDoc = doc::parse_document(&text, BODY_SOURCE).map_err(|e| ApiError::document(&e))?;
-    let r = with_engine(&engine, move |e| Ok(e.set_tax_schedule(&book_no, &schedule)?)).await?;
-    Ok(recorded(r))
+    post_record::<S, ScheduleDoc>(engine, path, body, |e, b, d| e.set_tax_schedule(b, d)).await
 }
 
 /// `GET /api/v1/tariff/{hs_code}?date=&origin=`: the rates of a line on a date, with a certificate of
