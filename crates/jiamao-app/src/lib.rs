@@ -6,6 +6,7 @@
 //! atomic and independent. Nothing is acknowledged before the transaction has committed.
 
 use chrono::NaiveDate;
+use jiamao_domain::access::{self, Action, Principal, Role, Target};
 use jiamao_domain::aggregate::{Aggregator, LineColumns};
 use jiamao_domain::book::{Book, BookError};
 use jiamao_domain::cycle::{self, AdjustmentsDoc, Closure, CycleStatus, DeadlinePolicy};
@@ -19,6 +20,7 @@ use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreE
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub mod platform;
 pub mod tax;
 
 /// A failure of an application operation.
@@ -32,6 +34,13 @@ pub enum AppError {
     Book { source_name: String, error: BookError },
     #[error("book {0} is not known; import it first (jiamao book import)")]
     UnknownBook(String),
+    /// An input that is not acceptable (an account, a token request), with what is wrong.
+    #[error("{0}")]
+    Input(String),
+    /// The acting principal may not do this (logged). Books and their data answer `UnknownBook`
+    /// instead, so that nothing says whether they exist.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
     /// A tax quote, rate or payment could not be given or recorded: what is missing, where, the rule.
     #[error("{0}")]
     Tax(jiamao_domain::tax::TaxError),
@@ -114,6 +123,12 @@ pub struct Engine<S: Store> {
     checkpoint_lines: u64,
     /// The tariff and rates, rebuilt when the stored documents change.
     tax: Option<tax::TaxTables>,
+    /// Who acts (set per request).
+    ctx: platform::Ctx,
+    /// Events of the write under way, appended just before its commit.
+    pending_events: Vec<jiamao_store::EventRecord>,
+    /// Recent failed logins by login (login throttling).
+    login_failures: HashMap<String, Vec<chrono::DateTime<chrono::Utc>>>,
 }
 
 fn book_from_record(rec: &BookRecord, policy: &Policy) -> Result<Book, StoreError> {
@@ -139,7 +154,17 @@ fn corrupt_replay(list_no: &str, r: &Rejection) -> StoreError {
 
 impl<S: Store> Engine<S> {
     pub fn new(store: S) -> Self {
-        Engine { store, policy: Policy::default(), books: HashMap::new(), owners: HashMap::new(), checkpoint_lines: DEFAULT_CHECKPOINT_LINES, tax: None }
+        Engine {
+            store,
+            policy: Policy::default(),
+            books: HashMap::new(),
+            owners: HashMap::new(),
+            checkpoint_lines: DEFAULT_CHECKPOINT_LINES,
+            tax: None,
+            ctx: platform::Ctx::default(),
+            pending_events: Vec::new(),
+            login_failures: HashMap::new(),
+        }
     }
 
     /// The policy settings (RULES.md §0: what the regulations leave open).
@@ -171,6 +196,45 @@ impl<S: Store> Engine<S> {
 
     fn known_key(&mut self, book_no: &str) -> Result<BookKey, AppError> {
         self.book_key(book_no)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))
+    }
+
+    /// The key of a book the acting principal may act on with `action`. A refusal is logged and
+    /// answered exactly like an unknown book, so that nothing says whether the book exists.
+    pub(crate) fn guard_book(&mut self, action: Action, book_no: &str) -> Result<BookKey, AppError> {
+        let key = self.known_key(book_no)?;
+        // Enterprise roles and the auditor are decided by the enterprise alone (no book to load).
+        let by_enterprise = match &self.ctx.principal {
+            Principal::Local => return Ok(key),
+            Principal::Anonymous => true,
+            Principal::User(id) => matches!(id.role, Role::EnterpriseOperator | Role::EnterpriseAdmin | Role::Bank | Role::Auditor | Role::Admin),
+        };
+        let (customs, region) = if by_enterprise {
+            (None, None)
+        } else {
+            if !self.refresh(&key)? {
+                return Err(AppError::UnknownBook(book_no.to_owned()));
+            }
+            match self.books.get(book_no) {
+                Some(l) => (Some(l.ledger.book().master_customs.clone()), Some(l.ledger.book().doc.operator.region_code.as_str().to_owned())),
+                None => return Err(AppError::UnknownBook(book_no.to_owned())),
+            }
+        };
+        let target = Target { enterprise: Some(&key.enterprise), master_customs: customs.as_deref(), region: region.as_deref() };
+        match access::decide(&self.ctx.principal, action, &target) {
+            Ok(()) => Ok(key),
+            Err(denied) => {
+                self.log_refusal(action, &format!("book {book_no}"), &denied)?;
+                Err(AppError::UnknownBook(book_no.to_owned()))
+            }
+        }
+    }
+
+    /// The audit chain and event details of a book: (enterprise, master customs, region).
+    fn book_scope(&self, book_no: &str) -> (String, String, String) {
+        match self.books.get(book_no) {
+            Some(l) => (l.key.enterprise.clone(), l.ledger.book().master_customs.clone(), l.ledger.book().doc.operator.region_code.as_str().to_owned()),
+            None => Default::default(),
+        }
     }
 
     /// Brings the in-memory ledger of a book up to date with the store (another process may have
@@ -247,8 +311,12 @@ impl<S: Store> Engine<S> {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            self.pending_events.clear();
             let result = self.store.begin_write(keys).map_err(AppError::from).and_then(|_| op(self)).and_then(|(value, commit)| {
                 if commit {
+                    for event in std::mem::take(&mut self.pending_events) {
+                        self.store.append_event(&event)?;
+                    }
                     self.store.commit()?;
                 } else {
                     self.store.rollback()?;
@@ -290,10 +358,22 @@ impl<S: Store> Engine<S> {
                 return Err(AppError::Book { source_name: source.to_owned(), error });
             }
         }
+        let (customs, region) = (book.master_customs.clone(), doc.operator.region_code.as_str().to_owned());
+        let target = Target { enterprise: Some(&key.enterprise), master_customs: Some(&customs), region: Some(&region) };
+        if let Err(denied) = access::decide(&self.ctx.principal, Action::FileBook, &target) {
+            self.log_refusal(Action::FileBook, &format!("book {}", key.book_no), &denied)?;
+            return Err(AppError::Forbidden(format!("book {} cannot be filed by this account", key.book_no)));
+        }
         let doc_json = serde_json::to_string(&doc).map_err(|e| StoreError::Database(e.to_string()))?;
         let result = self.write(std::slice::from_ref(&key), |me| {
             let r = me.import_locked(&key, book.clone(), doc_json.clone(), source)?;
             let commit = r.status != "unchanged";
+            if commit {
+                let detail = serde_json::json!({"revision": r.revision, "status": r.status, "digest": jiamao_domain::audit::sha256_hex(doc_json.as_bytes())}).to_string();
+                me.audit_link(&key.enterprise, "file_book", &format!("book {}", key.book_no), "ok", &detail)?;
+                let kind = if r.status == "filed" { "book_filed" } else { "book_changed" };
+                me.emit(&key.enterprise, kind, serde_json::json!({"book_no": key.book_no, "revision": r.revision, "master_customs": customs, "region": region}))?;
+            }
             Ok((r, commit))
         });
         if let Err(AppError::Store(StoreError::BookOwner(m))) = &result {
@@ -345,14 +425,31 @@ impl<S: Store> Engine<S> {
         book_nos.sort_unstable();
         book_nos.dedup();
         let mut keys = Vec::with_capacity(book_nos.len());
+        let mut allowed = std::collections::HashSet::new();
         for b in book_nos {
-            if let Some(k) = self.book_key(b)? {
-                keys.push(k);
+            match self.guard_book(Action::PostLists, b) {
+                Ok(k) => {
+                    allowed.insert(b.to_owned());
+                    keys.push(k);
+                }
+                Err(AppError::UnknownBook(_)) => {}
+                Err(e) => return Err(e),
             }
         }
         let (outcomes, due) = self.write(&keys, |me| {
-            let (outcomes, postings) = me.post_locked(&lists, &keys)?;
+            let (outcomes, postings) = me.post_locked(&lists, &keys, &allowed)?;
             let commit = !postings.is_empty();
+            for (enterprise, p) in &postings {
+                let l = &p.list;
+                let (_, customs, region) = me.book_scope(&l.book_no);
+                let detail = serde_json::json!({"list_no": l.list_no, "book_no": l.book_no, "digest": jiamao_domain::audit::sha256_hex(p.canonical.as_bytes())}).to_string();
+                me.audit_link(enterprise, "post_list", &format!("list {}", l.list_no), "ok", &detail)?;
+                let body = serde_json::json!({
+                    "book_no": l.book_no, "list_no": l.list_no, "declared_on": l.declared_on, "trade_mode": l.trade_mode.as_str(),
+                    "direction": l.direction, "goods": l.goods, "lines": l.lines.len(), "master_customs": customs, "region": region,
+                });
+                me.emit(enterprise, "list_posted", body)?;
+            }
             let due = me.append_postings(postings)?;
             Ok(((outcomes, due), commit))
         })?;
@@ -406,7 +503,7 @@ impl<S: Store> Engine<S> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn post_locked(&mut self, lists: &[Result<ListDoc, DocError>], keys: &[BookKey]) -> Result<(Vec<ListOutcome>, Vec<(String, Posting)>), AppError> {
+    fn post_locked(&mut self, lists: &[Result<ListDoc, DocError>], keys: &[BookKey], allowed: &std::collections::HashSet<String>) -> Result<(Vec<ListOutcome>, Vec<(String, Posting)>), AppError> {
         for k in keys {
             self.refresh(k)?;
         }
@@ -431,6 +528,10 @@ impl<S: Store> Engine<S> {
                 outcomes.push(ListOutcome::rejected(list_no, &unknown_book(&list.book_no)));
                 continue;
             };
+            if !allowed.contains(&list.book_no) {
+                outcomes.push(ListOutcome::rejected(list_no, &unknown_book(&list.book_no)));
+                continue;
+            }
             let batch_key = (enterprise.clone(), list_no.clone());
             let earlier = match in_batch.get(&batch_key).and_then(|i| postings.get(*i)) {
                 Some((_, p)) => Some(p.canonical.clone()),
@@ -469,6 +570,7 @@ impl<S: Store> Engine<S> {
 
     /// Balances as of a date (lists declared on or before it), or over everything posted.
     pub fn balance(&mut self, book_no: &str, as_of: Option<NaiveDate>) -> Result<BalanceReport, AppError> {
+        self.guard_book(Action::ReadBook, book_no)?;
         let ledger = self.ledger_to(book_no, as_of)?;
         Ok(report::balance(&ledger, as_of))
     }
@@ -530,6 +632,7 @@ impl<S: Store> Engine<S> {
     /// The 报核 report of a date range (`from` inclusive: its opening is the should-remain of the
     /// day before), with a stocktake when given.
     pub fn reconcile_range(&mut self, book_no: &str, from: Option<NaiveDate>, to: Option<NaiveDate>, stocktake: Option<(&StocktakeDoc, &str)>) -> Result<ReconcileReport, AppError> {
+        self.guard_book(Action::ReadReport, book_no)?;
         if from.is_none() && to.is_none() && stocktake.is_none() {
             if let Some(r) = self.report_from_checkpoint(book_no)? {
                 return Ok(r);
@@ -553,6 +656,7 @@ impl<S: Store> Engine<S> {
     /// The drill-down of one material over the lists declared in `from ..= to` (open ends when
     /// not given): every line that moved each figure, and the totals by product and 单耗 version.
     pub fn explain(&mut self, book_no: &str, material_seq: u32, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Explanation, AppError> {
+        self.guard_book(Action::ReadReport, book_no)?;
         let key = self.known_key(book_no)?;
         let rec = self.store.book(&key)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
         let book = book_from_record(&rec, &self.policy)?;
@@ -572,6 +676,7 @@ impl<S: Store> Engine<S> {
     /// Everything `--verify` needs, read from the store: the book, the last closed cycle and every
     /// posted list after it.
     pub fn posted_lists(&mut self, book_no: &str) -> Result<(Book, Option<Closure>, Vec<jiamao_store::StoredList>), AppError> {
+        self.guard_book(Action::ReadReport, book_no)?;
         let key = self.known_key(book_no)?;
         let rec = self.store.book(&key)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
         let closure = self.store.closures(&key)?.last().map(|c| closure_from_record(&key, c)).transpose()?;
@@ -591,6 +696,7 @@ impl<S: Store> Engine<S> {
     /// columns (`None` when a figure has more places than the integer kernel keeps) and the number
     /// of lists and lines read.
     pub fn posted_columns(&mut self, book_no: &str) -> Result<PostedColumns, AppError> {
+        self.guard_book(Action::ReadReport, book_no)?;
         let key = self.known_key(book_no)?;
         let rec = self.store.book(&key)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
         let closure = self.store.closures(&key)?.last().map(|c| closure_from_record(&key, c)).transpose()?;
@@ -614,6 +720,7 @@ impl<S: Store> Engine<S> {
     /// Checks the maintained state of a book against `recomputed` (the `--verify` kernel's totals):
     /// `Ok(None)` when they agree exactly, else a description of the first difference.
     pub fn verify_against(&mut self, book_no: &str, recomputed: &(Vec<MaterialTotals>, Vec<ProductTotals>)) -> Result<Option<String>, AppError> {
+        self.guard_book(Action::ReadReport, book_no)?;
         let maintained = self.ledger(book_no)?.ok_or_else(|| AppError::UnknownBook(book_no.to_owned()))?;
         let (materials, products) = recomputed;
         for ((a, b), item) in maintained.material_totals().iter().zip(materials).zip(&maintained.book().materials) {
@@ -648,6 +755,7 @@ impl<S: Store> Engine<S> {
     /// the stocktake taken on `to`, when given), records the adjustments (核增/核减) and opens the
     /// next cycle with the adjusted remains. Lists dated on or before `to` are refused afterwards.
     pub fn close_cycle(&mut self, book_no: &str, to: NaiveDate, stocktake: Option<(&StocktakeDoc, &str)>, adjustments: Option<(&AdjustmentsDoc, &str)>) -> Result<Closure, AppError> {
+        self.guard_book(Action::CloseCycle, book_no)?;
         let key = self.known_key(book_no)?;
         let source = stocktake.map(|s| s.1).or(adjustments.map(|a| a.1)).unwrap_or("").to_owned();
         let bad = |error: BookError| AppError::Book { source_name: source.clone(), error };
@@ -667,6 +775,10 @@ impl<S: Store> Engine<S> {
             let closure = cycle::close(&ledger, cycle_no, from, to, stocktake.map(|s| s.0), adjustments.map(|a| a.0)).map_err(&bad)?;
             let record_json = serde_json::to_string(&closure).map_err(|e| StoreError::Database(e.to_string()))?;
             me.store.file_closure(&key, &ClosureRecord { cycle_no, closed_to: to, record_json })?;
+            let (_, customs, region) = me.book_scope(&key.book_no);
+            let detail = serde_json::json!({"cycle_no": cycle_no, "from": from, "to": to, "adjustments": closure.adjustments.len()}).to_string();
+            me.audit_link(&key.enterprise, "close_cycle", &format!("book {}", key.book_no), "ok", &detail)?;
+            me.emit(&key.enterprise, "cycle_closed", serde_json::json!({"book_no": key.book_no, "cycle_no": cycle_no, "to": to, "master_customs": customs, "region": region}))?;
             // The in-memory state starts again from the new closure.
             me.books.remove(&key.book_no);
             Ok((closure, true))
@@ -675,6 +787,7 @@ impl<S: Store> Engine<S> {
 
     /// The open cycle of a book and what is due when (RULES.md §5.1–§5.2).
     pub fn cycle_status(&mut self, book_no: &str, policy: &DeadlinePolicy) -> Result<CycleStatus, AppError> {
+        self.guard_book(Action::ReadReport, book_no)?;
         let key = self.known_key(book_no)?;
         if !self.refresh(&key)? {
             return Err(AppError::UnknownBook(book_no.to_owned()));
@@ -687,6 +800,7 @@ impl<S: Store> Engine<S> {
 
     /// Every closed cycle of a book.
     pub fn closures(&mut self, book_no: &str) -> Result<Vec<Closure>, AppError> {
+        self.guard_book(Action::ReadReport, book_no)?;
         let key = self.known_key(book_no)?;
         let records = self.store.closures(&key)?;
         Ok(records.iter().map(|r| closure_from_record(&key, r)).collect::<Result<_, _>>()?)
@@ -694,7 +808,11 @@ impl<S: Store> Engine<S> {
 
     /// The current in-memory ledger of a book (brought up to date first).
     pub fn ledger(&mut self, book_no: &str) -> Result<Option<&BookLedger>, AppError> {
-        let Some(key) = self.book_key(book_no)? else { return Ok(None) };
+        let key = match self.guard_book(Action::ReadBook, book_no) {
+            Ok(k) => k,
+            Err(AppError::UnknownBook(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
         if !self.refresh(&key)? {
             return Ok(None);
         }
@@ -703,12 +821,34 @@ impl<S: Store> Engine<S> {
 
     /// A ledger recomputed from scratch from the posted lines (to check the in-memory one).
     pub fn recompute(&mut self, book_no: &str) -> Result<BookLedger, AppError> {
+        self.guard_book(Action::ReadReport, book_no)?;
         let key = self.known_key(book_no)?;
         self.rebuild(&key, None)
     }
 
     /// Every book's latest revision.
     pub fn books(&mut self) -> Result<Vec<BookRecord>, AppError> {
-        Ok(self.store.books()?)
+        let all = self.store.books()?;
+        if self.ctx.principal == Principal::Local {
+            return Ok(all);
+        }
+        #[derive(serde::Deserialize)]
+        struct Scope {
+            master_customs: String,
+            operator: Operator,
+        }
+        #[derive(serde::Deserialize)]
+        struct Operator {
+            region_code: String,
+        }
+        Ok(all
+            .into_iter()
+            .filter(|r| {
+                let scope: Option<Scope> = serde_json::from_str(&r.doc_json).ok();
+                let target =
+                    Target { enterprise: Some(&r.key.enterprise), master_customs: scope.as_ref().map(|s| s.master_customs.as_str()), region: scope.as_ref().map(|s| s.operator.region_code.as_str()) };
+                access::decide(&self.ctx.principal, Action::ReadBook, &target).is_ok()
+            })
+            .collect())
     }
 }

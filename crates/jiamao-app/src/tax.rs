@@ -4,6 +4,8 @@
 
 use crate::{AppError, Engine};
 use chrono::NaiveDate;
+use jiamao_domain::access::{Action, Target};
+use jiamao_domain::audit::SYSTEM_CHAIN;
 use jiamao_domain::decimal;
 use jiamao_domain::tax::calc::{self, Period, Schedule, Settlement};
 use jiamao_domain::tax::quote::{self, LedgerFacts, LedgerView, Quote, QuoteRequest, Tables};
@@ -173,6 +175,7 @@ fn tax_error(e: TaxError) -> AppError {
 
 impl<S: Store> Engine<S> {
     fn put_policy(&mut self, kind: &str, name: &str, valid_from: NaiveDate, body: String, entries: usize) -> Result<PolicyLoaded, AppError> {
+        self.authorize(Action::LoadPolicy, &Target::default(), &format!("{kind} {name}"))?;
         let loaded = self.write(&[], |me| {
             if let Some(old) = me.store.policy(kind, name)? {
                 if old.body == body && old.valid_from == valid_from {
@@ -185,6 +188,9 @@ impl<S: Store> Engine<S> {
                 )));
             }
             me.store.append_policy(&PolicyRecord { id: 0, kind: kind.to_owned(), name: name.to_owned(), valid_from, body: body.clone() })?;
+            let detail = serde_json::json!({"name": name, "valid_from": valid_from, "entries": entries, "digest": jiamao_domain::audit::sha256_hex(body.as_bytes())}).to_string();
+            me.audit_link(SYSTEM_CHAIN, &format!("load_{kind}"), &format!("{kind} {name}"), "ok", &detail)?;
+            me.emit("", &format!("{kind}_loaded"), serde_json::json!({"name": name, "valid_from": valid_from, "entries": entries}))?;
             Ok(("loaded", true))
         })?;
         self.tax = None;
@@ -227,17 +233,20 @@ impl<S: Store> Engine<S> {
 
     /// Every loaded tariff version.
     pub fn tariff_versions(&mut self) -> Result<Vec<TariffVersion>, AppError> {
+        self.authorize(Action::ReadPolicy, &Target::default(), "tariff")?;
         Ok(self.tax_tables()?.tariff.versions().map(|v| TariffVersion { name: v.name.clone(), valid_from: v.valid_from, lines: v.lines.len(), source: v.source.clone() }).collect())
     }
 
     /// The rates of an HS code on a date (with a certificate of origin from `origin`).
     pub fn tariff_line(&mut self, hs: &str, date: NaiveDate, origin: Option<&jiamao_domain::codes::CountryCode>) -> Result<TariffLineRates, AppError> {
+        self.authorize(Action::ReadPolicy, &Target::default(), "tariff")?;
         let rates = self.tax_tables()?.tariff.rates(hs, date, origin).map_err(tax_error)?;
         Ok(TariffLineRates::new(rates, date))
     }
 
     /// Every dated rate in force (built-in and loaded).
     pub fn rates(&mut self) -> Result<Vec<DatedRate>, AppError> {
+        self.authorize(Action::ReadPolicy, &Target::default(), "rates")?;
         Ok(self.tax_tables()?.rates.all())
     }
 
@@ -262,9 +271,11 @@ impl<S: Store> Engine<S> {
     /// A tax quote (FORMAT.md): the ledger form reads the book's posted lists.
     pub fn tax_quote(&mut self, req: &QuoteRequest, policy: &TaxPolicy) -> Result<Quote, AppError> {
         let Some(book_no) = req.book_no.clone() else {
+            self.authorize(Action::ReadPolicy, &Target::default(), "tax quote")?;
             let t = self.tax_tables()?;
             return quote::quote(req, None, Tables { tariff: &t.tariff, rates: &t.rates, policy }).map_err(tax_error);
         };
+        self.guard_book(Action::ReadTax, &book_no)?;
         let (book, closure, facts) = self.ledger_facts(&book_no, req.list_no.as_deref())?;
         let view = LedgerView { book: &book, facts: &facts, last_write_off: closure.as_ref().map(|c| c.to) };
         let t = self.tax_tables()?;
@@ -299,7 +310,7 @@ impl<S: Store> Engine<S> {
 
     /// Records the book's declaration schedule from a date (per list, monthly or quarterly).
     pub fn set_tax_schedule(&mut self, book_no: &str, doc: &ScheduleDoc) -> Result<Recorded, AppError> {
-        let key = self.known_key(book_no)?;
+        let key = self.guard_book(Action::RecordTax, book_no)?;
         let body = serde_json::to_string(doc).map_err(|e| corrupt("schedule", e))?;
         self.append_enterprise_record(&key, (SCHEDULE, "from"), &format!("{book_no}@{}", doc.from), doc.from, body)
     }
@@ -307,7 +318,7 @@ impl<S: Store> Engine<S> {
     /// Records a payment of a period (idempotent by note number; a different payment under the same
     /// number is refused).
     pub fn record_tax_payment(&mut self, book_no: &str, doc: &PaymentDoc) -> Result<Recorded, AppError> {
-        let key = self.known_key(book_no)?;
+        let key = self.guard_book(Action::RecordTax, book_no)?;
         if doc.amount <= Decimal::ZERO {
             return Err(tax_error(TaxError::new("amount", "amount_not_positive", "a payment amount must be positive")));
         }
@@ -320,7 +331,7 @@ impl<S: Store> Engine<S> {
 
     /// The book's schedules, by start date.
     pub fn tax_schedules(&mut self, book_no: &str) -> Result<Vec<ScheduleDoc>, AppError> {
-        let key = self.known_key(book_no)?;
+        let key = self.guard_book(Action::ReadTax, book_no)?;
         let mut out: Vec<ScheduleDoc> = self.store.records(&key, SCHEDULE)?.iter().map(|r| serde_json::from_str(&r.body).map_err(|e| corrupt("schedule", e))).collect::<Result<_, _>>()?;
         out.sort_by_key(|s| s.from);
         Ok(out)
@@ -330,7 +341,7 @@ impl<S: Store> Engine<S> {
     /// gathers (each quoted at its own declaration date, interest to the period's due date), tax due,
     /// payments, what is outstanding and the surcharge (滞纳金) as of `as_of`.
     pub fn tax_periods(&mut self, book_no: &str, as_of: NaiveDate, policy: &TaxPolicy) -> Result<PeriodsReport, AppError> {
-        let key = self.known_key(book_no)?;
+        let key = self.guard_book(Action::ReadTax, book_no)?;
         let schedules = self.tax_schedules(book_no)?;
         let payments: Vec<PaymentDoc> = self.store.records(&key, PAYMENT)?.iter().map(|r| serde_json::from_str(&r.body).map_err(|e| corrupt("payment", e))).collect::<Result<_, _>>()?;
         let (book, closure, facts) = self.ledger_facts(book_no, None)?;

@@ -3,6 +3,7 @@
 //! populated system (`jiamao serve --demo`).
 
 use jiamao_app::{AppError, Engine};
+use jiamao_domain::access::Role;
 use jiamao_domain::tax::rates::parse_rates_csv;
 use jiamao_domain::tax::tariff::tariff_from_source;
 use jiamao_domain::tax::TaxError;
@@ -14,9 +15,31 @@ const LISTS: &str = include_str!("../demo/lists.json");
 const TARIFF: &str = include_str!("../demo/tariff/p1.json");
 const RATES: &str = include_str!("../demo/rates.csv");
 
-/// Loads the demo book, lists, tariff sample and rates; loading twice changes nothing (lists are
-/// idempotent, policy documents named by their content).
+/// The password of the demo accounts (printed by `jiamao serve --demo`; demo data only).
+pub const DEMO_PASSWORD: &str = "jiamao-demo-2026";
+
+/// A demo account: (login, role, enterprise, customs, province).
+pub type DemoAccount = (&'static str, Role, Option<&'static str>, Option<&'static str>, Option<&'static str>);
+
+/// The demo accounts.
+pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
+    ("demo-enterprise", Role::EnterpriseAdmin, Some("91320505735624180G"), None, None),
+    ("demo-customs", Role::CustomsOfficer, None, Some("2300"), None),
+    ("demo-commerce", Role::CommerceOfficer, None, None, Some("32")),
+    ("demo-auditor", Role::Auditor, None, None, None),
+    ("demo-admin", Role::Admin, None, None, None),
+];
+
+/// Loads the demo book, lists, tariff sample, rates and accounts; loading twice changes nothing
+/// (lists are idempotent, policy documents named by their content, existing accounts kept).
 pub fn load<S: Store>(engine: &mut Engine<S>) -> Result<usize, AppError> {
+    for (login, role, enterprise, customs, province) in DEMO_ACCOUNTS {
+        match engine.add_user(login, *role, *enterprise, *customs, *province, DEMO_PASSWORD) {
+            Ok(_) => {}
+            Err(AppError::Input(m)) if m.ends_with("exists") => {}
+            Err(e) => return Err(e),
+        }
+    }
     engine.import_book(BOOK, "demo/book.json")?;
     let outcomes = engine.post_text(LISTS, "demo/lists.json")?;
     let from = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();

@@ -6,6 +6,7 @@ mod bench;
 mod bench_rows;
 mod demo;
 mod gen;
+mod platform_cmd;
 mod tax_cmd;
 
 use anyhow::Context;
@@ -96,6 +97,30 @@ enum Command {
         #[command(subcommand)]
         command: tax_cmd::TaxCommand,
     },
+    /// Accounts of the platform (roles: enterprise_operator, enterprise_admin, customs_officer,
+    /// customs_supervisor, commerce_officer, tax_officer, fx_officer, inspection_officer, bank,
+    /// auditor, admin).
+    User {
+        #[command(subcommand)]
+        command: platform_cmd::UserCommand,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: platform_cmd::TokenCommand,
+    },
+    /// The audit chain: verify it, export signed heads, check them later.
+    Audit {
+        #[command(subcommand)]
+        command: platform_cmd::AuditCommand,
+    },
+    /// Business events after a cursor (the departments' feed), as JSON.
+    Events {
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// Run the HTTP API and web pages.
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -180,6 +205,8 @@ fn app_failure(e: AppError, json: bool) -> Failure {
         AppError::Book { error, .. } => error.rule,
         AppError::UnknownBook(_) => "unknown_book",
         AppError::Tax(t) => t.rule,
+        AppError::Input(_) => "input",
+        AppError::Forbidden(_) => "forbidden",
         AppError::Store(_) => "store",
     };
     let message = e.to_string();
@@ -214,7 +241,9 @@ fn open_engine(cli: &Cli) -> Result<Engine<Box<dyn Store>>, Failure> {
     let store = open_store(&cli.db, cli.durability)?;
     // Tests lower the checkpoint interval to exercise restore paths.
     let every = std::env::var("JIAMAO_CHECKPOINT_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(jiamao_app::DEFAULT_CHECKPOINT_LINES);
-    Ok(Engine::new(store).with_checkpoint_lines(every))
+    let mut engine = Engine::new(store).with_checkpoint_lines(every);
+    engine.set_ctx(jiamao_app::platform::Ctx::local(platform_cmd::now()));
+    Ok(engine)
 }
 
 fn read_file(path: &Path, json: bool) -> Result<String, Failure> {
@@ -437,12 +466,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Tariff { command } => tax_cmd::tariff(&cli, command),
         Command::Rates { command } => tax_cmd::rates(&cli, command),
         Command::Tax { command } => tax_cmd::tax(&cli, command),
+        Command::User { command } => platform_cmd::user(&cli, command),
+        Command::Token { command } => platform_cmd::token(&cli, command),
+        Command::Audit { command } => platform_cmd::audit(&cli, command),
+        Command::Events { after, limit } => platform_cmd::events(&cli, *after, *limit),
         Command::Serve { addr, demo } => {
             let mut engine = open_engine(&cli)?;
             if *demo {
                 demo::load(&mut engine).map_err(|e| app_failure(e, false))?;
             }
-            serve(engine, addr)
+            serve(engine, addr, *demo)
         }
         Command::Demo => {
             let mut engine = open_engine(&cli)?;
@@ -504,12 +537,16 @@ fn report_outcomes(outcomes: &[ListOutcome], file: &Path, json: bool) -> Result<
     Ok(())
 }
 
-fn serve(engine: Engine<Box<dyn Store>>, addr: &str) -> Result<(), Failure> {
+fn serve(engine: Engine<Box<dyn Store>>, addr: &str, demo: bool) -> Result<(), Failure> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr().context("no local address")?;
         println!("加贸 Jiamao is serving at http://{local}/  (API: http://{local}/api/v1/, OpenAPI: http://{local}/api/openapi.json)");
+        if demo {
+            let logins: Vec<&str> = demo::DEMO_ACCOUNTS.iter().map(|a| a.0).collect();
+            println!("演示账号 demo accounts: {} — password 密码: {}", logins.join(", "), demo::DEMO_PASSWORD);
+        }
         let router = jiamao_server::router(std::sync::Arc::new(std::sync::Mutex::new(engine)));
         jiamao_server::serve(listener, router).await.context("server failed")
     })?;

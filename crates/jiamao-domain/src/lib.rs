@@ -1,7 +1,9 @@
 //! Jiamao's domain core: the customs vocabulary as types, the posting rules of the bonded ledger,
 //! and the reconciliation report. Pure: no I/O, no clock, no async (ARCHITECTURE.md).
 
+pub mod access;
 pub mod aggregate;
+pub mod audit;
 pub mod book;
 pub mod codes;
 pub mod cycle;

@@ -83,6 +83,16 @@ fn td_num(text: &str) -> String {
     format!("<td class=\"num\">{}</td>", escape(text))
 }
 
+/// `GET /login`: the login form (posts to `/login`; no script needed).
+pub(crate) fn login(error: Option<&str>, next: &str) -> String {
+    let error = error.map(|e| format!("<p class=\"note\" role=\"alert\" style=\"color:#b42318\">{}</p>\n", escape(e))).unwrap_or_default();
+    let body = format!(
+        "<h1>登录 <span class=\"en\">Log in</span></h1>\n{error}<form method=\"post\" action=\"/login\" style=\"display:grid;gap:.6rem;max-width:22rem\">\n<input type=\"hidden\" name=\"next\" value=\"{next}\">\n<label>账号 <span class=\"en\">Login</span><br><input name=\"login\" autocomplete=\"username\" required autofocus></label>\n<label>密码 <span class=\"en\">Password</span><br><input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\n<button type=\"submit\">登录 Log in</button>\n</form>\n",
+        next = escape(next)
+    );
+    page("登录 Log in — 加贸 Jiamao", &body)
+}
+
 /// One row of the books table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BookRow {

@@ -10,9 +10,11 @@
 //! before any of them is read into the engine.
 
 mod api;
+mod auth;
 mod error;
 mod html;
 mod openapi;
+mod platform_api;
 mod tax_api;
 mod web;
 
@@ -87,8 +89,18 @@ pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
         .route("/api/v1/tariff/{hs_code}", get(tax_api::tariff_line::<S>))
         .route("/api/v1/tariffs", get(tax_api::tariffs::<S>))
         .route("/api/v1/rates", get(tax_api::rates::<S>))
+        .route("/api/v1/session", post(platform_api::login::<S>).delete(platform_api::logout::<S>))
+        .route("/api/v1/me", get(platform_api::me))
+        .route("/api/v1/users", get(platform_api::users::<S>).post(platform_api::add_user::<S>))
+        .route("/api/v1/users/{login}/disable", post(platform_api::disable_user::<S>))
+        .route("/api/v1/tokens", post(platform_api::issue_token::<S>))
+        .route("/api/v1/tokens/{token_id}", axum::routing::delete(platform_api::revoke_token::<S>))
+        .route("/api/v1/events", get(platform_api::events::<S>))
+        .route("/api/v1/audit/verify", get(platform_api::audit_verify::<S>))
+        .route("/login", get(web::login_page).post(web::login_form::<S>))
         .fallback(web::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(engine.clone(), auth::authenticate::<S>))
         .layer(middleware::from_fn(log_request))
         .with_state(engine)
 }
@@ -108,7 +120,7 @@ where
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("jiamao serving on http://{addr}/ (API at /api/v1, description at /api/openapi.json)");
     }
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }
 
 async fn shutdown_signal() {
@@ -159,8 +171,10 @@ where
     F: FnOnce(&mut Engine<S>) -> Result<T, ApiError> + Send + 'static,
 {
     let engine = Arc::clone(engine);
+    let ctx = auth::current();
     let task = tokio::task::spawn_blocking(move || {
         let mut guard = engine.lock().map_err(|_| ApiError::poisoned())?;
+        guard.set_ctx(ctx);
         f(&mut guard)
     });
     match task.await {

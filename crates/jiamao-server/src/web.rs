@@ -13,7 +13,7 @@ use jiamao_domain::doc::BookType;
 use jiamao_store::Store;
 
 /// An error shown as a page rather than as JSON.
-fn error_page(e: &ApiError) -> Response {
+pub(crate) fn error_page(e: &ApiError) -> Response {
     let (zh, en) = match e.status {
         StatusCode::NOT_FOUND => ("未找到", "Not found"),
         s if s.is_client_error() => ("请求有误", "Bad request"),
@@ -93,5 +93,75 @@ pub(crate) async fn not_found(uri: Uri) -> Response {
         e.into_response()
     } else {
         error_page(&e)
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only a local path may be a target after login (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && n.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.%".contains(c)) => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// `GET /login`.
+pub(crate) async fn login_page(q: Result<axum::extract::Query<NextQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+    let next = safe_next(q.as_ref().ok().and_then(|q| q.next.as_deref()));
+    Html(html::login(None, &next)).into_response()
+}
+
+/// Decodes one `application/x-www-form-urlencoded` value.
+fn form_value(body: &str, name: &str) -> Option<String> {
+    body.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {
+        let v = v.replace('+', " ");
+        let bytes = v.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match (bytes[i], bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok())) {
+                (b'%', Some(b)) => {
+                    out.push(b);
+                    i += 3;
+                }
+                (b, _) => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    })
+}
+
+/// `POST /login` (the form): sets the session cookies and goes on to `next`.
+pub(crate) async fn login_form<S: Store + 'static>(State(engine): State<SharedEngine<S>>, body: String) -> Response {
+    let login = form_value(&body, "login").unwrap_or_default();
+    let password = form_value(&body, "password").unwrap_or_default();
+    let next = safe_next(form_value(&body, "next").as_deref());
+    let result = with_engine(&engine, move |e| Ok(e.login(&login, &password))).await;
+    match result {
+        Ok(Ok(s)) => {
+            let max_age = jiamao_app::platform::SESSION_HOURS * 3600;
+            let mut r = axum::response::Redirect::to(&next).into_response();
+            for c in [
+                format!("{}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}", crate::auth::SESSION_COOKIE, s.secret),
+                format!("jiamao_csrf={}; SameSite=Strict; Path=/; Max-Age={max_age}", s.csrf),
+            ] {
+                if let Ok(v) = axum::http::HeaderValue::from_str(&c) {
+                    r.headers_mut().append(axum::http::header::SET_COOKIE, v);
+                }
+            }
+            r
+        }
+        Ok(Err(jiamao_app::platform::AuthError::Throttled(secs))) => {
+            (StatusCode::TOO_MANY_REQUESTS, Html(html::login(Some(&format!("登录失败次数过多，请 {secs} 秒后再试 Too many failed logins; try again in {secs} s")), &next))).into_response()
+        }
+        Ok(Err(_)) => (StatusCode::UNAUTHORIZED, Html(html::login(Some("账号或密码错误 Login or password is wrong"), &next))).into_response(),
+        Err(e) => error_page(&e),
     }
 }

@@ -15,8 +15,13 @@ const BOOK_NO: &str = "C52002600001";
 
 struct App {
     addr: SocketAddr,
+    /// The API token requests carry (an administrator of the example's enterprise).
+    token: String,
     _dir: tempfile::TempDir,
 }
+
+/// The example book's operating enterprise.
+const ENTERPRISE: &str = "91441900698123458E";
 
 /// Starts the application. The listener is bound before the server task is spawned, so requests
 /// made right away wait in the backlog instead of failing: no sleeps needed.
@@ -29,11 +34,14 @@ async fn spawn_app() -> App {
 async fn spawn_app_with_engine() -> (App, Arc<Mutex<Engine<SqliteStore>>>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(&dir.path().join("jiamao.db"), Durability::Full).expect("open store");
-    let engine = Arc::new(Mutex::new(Engine::new(store)));
+    let mut e = Engine::new(store);
+    e.add_user("tester", jiamao_domain::access::Role::EnterpriseAdmin, Some(ENTERPRISE), None, None, "a long test password").expect("account");
+    let token = e.issue_token("tester", false, None).expect("token").token;
+    let engine = Arc::new(Mutex::new(e));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(jiamao_server::serve_until(listener, jiamao_server::router(Arc::clone(&engine)), std::future::pending()));
-    (App { addr, _dir: dir }, engine)
+    (App { addr, token, _dir: dir }, engine)
 }
 
 #[derive(Debug)]
@@ -72,7 +80,12 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
 async fn request(app: &App, method: &str, path: &str, body: Option<&str>) -> Reply {
     let mut stream = TcpStream::connect(app.addr).await.expect("connect");
     let body = body.unwrap_or("");
-    let head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", app.addr, body.len());
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        app.addr,
+        app.token,
+        body.len()
+    );
     stream.write_all(head.as_bytes()).await.expect("write head");
     stream.write_all(body.as_bytes()).await.expect("write body");
     let mut raw = Vec::new();
@@ -254,7 +267,7 @@ async fn a_malformed_body_is_422_and_posts_nothing() {
     // Bytes that are not UTF-8 are not a document.
     let mut stream = TcpStream::connect(app.addr).await.expect("connect");
     let body: &[u8] = b"\xff\xfe{}";
-    let head = format!("POST /api/v1/lists HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len());
+    let head = format!("POST /api/v1/lists HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\n\r\n", app.token, body.len());
     stream.write_all(head.as_bytes()).await.expect("write");
     stream.write_all(body).await.expect("write");
     let mut raw = String::new();
@@ -375,6 +388,8 @@ async fn domestic_sale_taxation_over_http() {
     assert_eq!((r.status, r.header("x-jiamao-rejected")), (200, Some("0")), "{}", r.body);
     {
         let mut e = engine.lock().expect("engine");
+        // Loading national data is the platform's (here: the local operator's), not the enterprise's.
+        e.set_ctx(jiamao_app::platform::Ctx::default());
         let loaded = e.load_tariff(&test_tariff()).expect("load tariff");
         assert_eq!(loaded.status, "loaded");
         let rates = jiamao_domain::tax::rates::parse_rates_csv("kind,key,rate,valid_from\nexchange,502,7.1000,2026-05-01\n", "test rates").expect("rates");
@@ -584,7 +599,7 @@ async fn shutdown_lets_the_server_return() {
     let server = tokio::spawn(jiamao_server::serve_until(listener, jiamao_server::router(engine), async {
         let _ = stopped.await;
     }));
-    let app = App { addr, _dir: dir };
+    let app = App { addr, token: "jm_none_none".to_owned(), _dir: dir };
     assert_eq!(get(&app, "/healthz").await.status, 200);
     stop.send(()).expect("server still running");
     let result = server.await.expect("server task");
@@ -606,7 +621,7 @@ async fn a_poisoned_engine_answers_500_json() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(jiamao_server::serve_until(listener, jiamao_server::router(engine), std::future::pending()));
-    let app = App { addr, _dir: dir };
+    let app = App { addr, token: "jm_none_none".to_owned(), _dir: dir };
     let r = get(&app, "/api/v1/books").await;
     assert_eq!(r.status, 500, "{}", r.body);
     assert_eq!(r.json()["error"]["rule"], "internal");

@@ -28,7 +28,9 @@ use chrono::NaiveDate;
 use jiamao_domain::codes::{CountryCode, TradeModeCode};
 use jiamao_domain::doc::{Direction, Goods, ListDoc, ListLineDoc};
 use jiamao_domain::ledger::Posting;
-use jiamao_store::{BookKey, BookRecord, ClosureRecord, EnterpriseRecord, PolicyRecord, Resolution, Store, StoreError, StoredList};
+use jiamao_store::{
+    AccountRecord, AuditRecord, BookKey, BookRecord, ClosureRecord, EnterpriseRecord, EventRecord, PolicyRecord, Resolution, SessionRecord, Store, StoreError, StoredList, TokenRecord, WebhookRecord,
+};
 use postgres::error::SqlState;
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, Config, NoTls, Row, Statement};
@@ -43,10 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "checkpoints", include_str!("../migrations/0002_checkpoints.sql")),
     (3, "cycles", include_str!("../migrations/0003_cycles.sql")),
     (4, "policy_records", include_str!("../migrations/0004_policy_records.sql")),
+    (5, "identity_audit_events", include_str!("../migrations/0005_identity_audit_events.sql")),
 ];
 
 /// The schema version this program knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Rows of a book's lines fetched from the server at a time by [`Store::for_each_list`].
 pub const FETCH_ROWS: usize = 10_000;
@@ -66,6 +69,8 @@ const SCHEMA_MIGRATIONS: &str = "CREATE TABLE schema_migrations (\
 
 /// Takes the per-book locks: one advisory transaction lock per distinct key, in increasing key order
 /// (the sorted subquery fixes the order in which the locks are taken).
+/// The lock that orders event ids by commit (see `append_event`).
+const LOCK_EVENTS: &str = "SELECT pg_advisory_xact_lock(hashtext('jiamao events'), 1)";
 const LOCK_BOOKS: &str = "SELECT pg_advisory_xact_lock(s.h) FROM \
      (SELECT DISTINCT hashtextextended(u.e || '/' || u.b, 0) AS h FROM unnest($1::text[], $2::text[]) AS u(e, b) ORDER BY h) AS s";
 
@@ -112,6 +117,36 @@ const POLICIES: &str = "SELECT id, kind, name, valid_from, body FROM policy_docu
 const INSERT_RECORD: &str = "INSERT INTO enterprise_records (enterprise, book_no, kind, key, recorded_on, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
 const RECORD: &str = "SELECT id, enterprise, book_no, kind, key, recorded_on, body FROM enterprise_records WHERE enterprise = $1 AND kind = $2 AND key = $3";
 const RECORDS: &str = "SELECT id, enterprise, book_no, kind, key, recorded_on, body FROM enterprise_records WHERE enterprise = $1 AND book_no = $2 AND kind = $3 ORDER BY id";
+const UPSERT_ACCOUNT: &str = "INSERT INTO accounts (login, role, enterprise, customs, province, password_hash, disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     ON CONFLICT (login) DO UPDATE SET role = excluded.role, enterprise = excluded.enterprise, customs = excluded.customs, province = excluded.province, \
+     password_hash = excluded.password_hash, disabled = excluded.disabled, updated_at = excluded.updated_at";
+const ACCOUNT: &str = "SELECT login, role, enterprise, customs, province, password_hash, disabled, created_at, updated_at FROM accounts WHERE login = $1";
+/// By login in byte order (as SQLite's BINARY collation), whatever the database's collation.
+const ACCOUNTS: &str = "SELECT login, role, enterprise, customs, province, password_hash, disabled, created_at, updated_at FROM accounts ORDER BY login COLLATE \"C\"";
+const INSERT_TOKEN: &str = "INSERT INTO api_tokens (token_id, login, secret_hash, read_only, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const TOKEN: &str = "SELECT token_id, login, secret_hash, read_only, created_at, expires_at, revoked_at FROM api_tokens WHERE token_id = $1";
+const REVOKE_TOKEN: &str = "UPDATE api_tokens SET revoked_at = $2 WHERE token_id = $1 AND revoked_at IS NULL";
+const TOKENS: &str = "SELECT token_id, login, secret_hash, read_only, created_at, expires_at, revoked_at FROM api_tokens WHERE login = $1 ORDER BY token_id COLLATE \"C\"";
+const INSERT_SESSION: &str = "INSERT INTO sessions (session_id, login, csrf_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)";
+const SESSION: &str = "SELECT session_id, login, csrf_hash, created_at, expires_at, revoked_at FROM sessions WHERE session_id = $1";
+const REVOKE_SESSION: &str = "UPDATE sessions SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL";
+const AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_log WHERE chain = $1 ORDER BY seq DESC LIMIT 1";
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (chain, seq, at, actor, role, action, target, request_id, source, outcome, detail, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+/// Every chain's name (a fan-out query), in byte order.
+const AUDIT_CHAINS: &str = "SELECT DISTINCT chain COLLATE \"C\" AS c FROM audit_log ORDER BY c";
+/// The next links of a chain after a position, a page at a time (keyset paging: no transaction
+/// has to stay open while the caller works through a long chain).
+const AUDIT_PAGE: &str = "SELECT chain, seq, at, actor, role, action, target, request_id, source, outcome, detail, prev_hash, hash FROM audit_log \
+     WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+const INSERT_EVENT: &str = "INSERT INTO events (enterprise, kind, at, body) VALUES ($1, $2, $3, $4) RETURNING id";
+/// Events by id across enterprises: a fan-out query by design.
+const EVENTS_AFTER: &str = "SELECT id, enterprise, kind, at, body FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+const UPSERT_WEBHOOK: &str = "INSERT INTO webhooks (id, login, url, kinds, created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (id) DO UPDATE SET login = excluded.login, url = excluded.url, kinds = excluded.kinds, disabled = excluded.disabled";
+const WEBHOOKS: &str = "SELECT id, login, url, kinds, created_at, disabled FROM webhooks ORDER BY id COLLATE \"C\"";
+const WEBHOOK_CURSOR: &str = "SELECT event_id FROM webhook_cursors WHERE webhook_id = $1";
+const SET_WEBHOOK_CURSOR: &str = "INSERT INTO webhook_cursors (webhook_id, event_id) VALUES ($1, $2) ON CONFLICT (webhook_id) DO UPDATE SET event_id = excluded.event_id";
 
 /// The PostgreSQL store: one connection, at most one write transaction at a time on it.
 pub struct PgStore {
@@ -756,6 +791,158 @@ impl Store for PgStore {
     fn records(&mut self, book: &BookKey, kind: &str) -> Result<Vec<EnterpriseRecord>, StoreError> {
         self.query(RECORDS, &[&book.enterprise, &book.book_no, &kind])?.iter().map(enterprise_record).collect()
     }
+
+    fn upsert_account(&mut self, a: &AccountRecord) -> Result<(), StoreError> {
+        self.require_write("upsert_account")?;
+        self.execute(UPSERT_ACCOUNT, &[&a.login, &a.role, &a.enterprise, &a.customs, &a.province, &a.password_hash, &a.disabled, &a.created_at, &a.updated_at])?;
+        Ok(())
+    }
+
+    fn account(&mut self, login: &str) -> Result<Option<AccountRecord>, StoreError> {
+        self.query_opt(ACCOUNT, &[&login])?.as_ref().map(account_record).transpose()
+    }
+
+    fn accounts(&mut self) -> Result<Vec<AccountRecord>, StoreError> {
+        self.query(ACCOUNTS, &[])?.iter().map(account_record).collect()
+    }
+
+    fn insert_token(&mut self, t: &TokenRecord) -> Result<(), StoreError> {
+        self.require_write("insert_token")?;
+        self.execute(INSERT_TOKEN, &[&t.token_id, &t.login, &t.secret_hash, &t.read_only, &t.created_at, &t.expires_at, &t.revoked_at])?;
+        Ok(())
+    }
+
+    fn token(&mut self, token_id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.query_opt(TOKEN, &[&token_id])?.as_ref().map(token_record).transpose()
+    }
+
+    fn revoke_token(&mut self, token_id: &str, at: &str) -> Result<bool, StoreError> {
+        self.require_write("revoke_token")?;
+        Ok(self.execute(REVOKE_TOKEN, &[&token_id, &at])? == 1)
+    }
+
+    fn tokens(&mut self, login: &str) -> Result<Vec<TokenRecord>, StoreError> {
+        self.query(TOKENS, &[&login])?.iter().map(token_record).collect()
+    }
+
+    fn insert_session(&mut self, x: &SessionRecord) -> Result<(), StoreError> {
+        self.require_write("insert_session")?;
+        self.execute(INSERT_SESSION, &[&x.session_id, &x.login, &x.csrf_hash, &x.created_at, &x.expires_at, &x.revoked_at])?;
+        Ok(())
+    }
+
+    fn session(&mut self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let Some(r) = self.query_opt(SESSION, &[&session_id])? else { return Ok(None) };
+        Ok(Some(SessionRecord { session_id: col(&r, 0)?, login: col(&r, 1)?, csrf_hash: col(&r, 2)?, created_at: col(&r, 3)?, expires_at: col(&r, 4)?, revoked_at: col(&r, 5)? }))
+    }
+
+    fn revoke_session(&mut self, session_id: &str, at: &str) -> Result<bool, StoreError> {
+        self.require_write("revoke_session")?;
+        Ok(self.execute(REVOKE_SESSION, &[&session_id, &at])? == 1)
+    }
+
+    fn audit_head(&mut self, chain: &str) -> Result<Option<(i64, String)>, StoreError> {
+        let Some(r) = self.query_opt(AUDIT_HEAD, &[&chain])? else { return Ok(None) };
+        Ok(Some((col(&r, 0)?, col(&r, 1)?)))
+    }
+
+    fn append_audit(&mut self, a: &AuditRecord) -> Result<(), StoreError> {
+        self.require_write("append_audit")?;
+        self.execute(INSERT_AUDIT, &[&a.chain, &a.seq, &a.at, &a.actor, &a.role, &a.action, &a.target, &a.request_id, &a.source, &a.outcome, &a.detail, &a.prev_hash, &a.hash])?;
+        Ok(())
+    }
+
+    fn audit_chains(&mut self) -> Result<Vec<String>, StoreError> {
+        self.query(AUDIT_CHAINS, &[])?.iter().map(|r| col(r, 0)).collect()
+    }
+
+    fn for_each_audit(&mut self, chain: &str, f: &mut dyn FnMut(AuditRecord) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let page = i64::try_from(FETCH_ROWS).unwrap_or(i64::MAX);
+        let mut after = i64::MIN;
+        loop {
+            let rows = self.query(AUDIT_PAGE, &[&chain, &after, &page])?;
+            for r in &rows {
+                let link = audit_record(r)?;
+                after = link.seq;
+                f(link)?;
+            }
+            if rows.len() < FETCH_ROWS {
+                return Ok(());
+            }
+        }
+    }
+
+    fn append_event(&mut self, e: &EventRecord) -> Result<i64, StoreError> {
+        self.require_write("append_event")?;
+        // Event ids must become visible in id order, or a reader's cursor could pass an id whose
+        // transaction has not committed yet and never see it. Writers append their events last,
+        // just before committing, under one transaction-scoped lock: ids are then taken and
+        // committed one transaction at a time (the lock is held only for the insert and the commit).
+        self.execute(LOCK_EVENTS, &[])?;
+        col(&self.query_one(INSERT_EVENT, &[&e.enterprise, &e.kind, &e.at, &e.body])?, 0)
+    }
+
+    fn events_after(&mut self, after_id: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query(EVENTS_AFTER, &[&after_id, &limit])?.iter().map(|r| Ok(EventRecord { id: col(r, 0)?, enterprise: col(r, 1)?, kind: col(r, 2)?, at: col(r, 3)?, body: col(r, 4)? })).collect()
+    }
+
+    fn upsert_webhook(&mut self, w: &WebhookRecord) -> Result<(), StoreError> {
+        self.require_write("upsert_webhook")?;
+        self.execute(UPSERT_WEBHOOK, &[&w.id, &w.login, &w.url, &w.kinds, &w.created_at, &w.disabled])?;
+        Ok(())
+    }
+
+    fn webhooks(&mut self) -> Result<Vec<WebhookRecord>, StoreError> {
+        self.query(WEBHOOKS, &[])?.iter().map(|r| Ok(WebhookRecord { id: col(r, 0)?, login: col(r, 1)?, url: col(r, 2)?, kinds: col(r, 3)?, created_at: col(r, 4)?, disabled: col(r, 5)? })).collect()
+    }
+
+    fn webhook_cursor(&mut self, webhook_id: &str) -> Result<i64, StoreError> {
+        let Some(r) = self.query_opt(WEBHOOK_CURSOR, &[&webhook_id])? else { return Ok(0) };
+        col(&r, 0)
+    }
+
+    fn set_webhook_cursor(&mut self, webhook_id: &str, event_id: i64) -> Result<(), StoreError> {
+        self.require_write("set_webhook_cursor")?;
+        self.execute(SET_WEBHOOK_CURSOR, &[&webhook_id, &event_id])?;
+        Ok(())
+    }
+}
+
+fn account_record(r: &Row) -> Result<AccountRecord, StoreError> {
+    Ok(AccountRecord {
+        login: col(r, 0)?,
+        role: col(r, 1)?,
+        enterprise: col(r, 2)?,
+        customs: col(r, 3)?,
+        province: col(r, 4)?,
+        password_hash: col(r, 5)?,
+        disabled: col(r, 6)?,
+        created_at: col(r, 7)?,
+        updated_at: col(r, 8)?,
+    })
+}
+
+fn token_record(r: &Row) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord { token_id: col(r, 0)?, login: col(r, 1)?, secret_hash: col(r, 2)?, read_only: col(r, 3)?, created_at: col(r, 4)?, expires_at: col(r, 5)?, revoked_at: col(r, 6)? })
+}
+
+fn audit_record(r: &Row) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        chain: col(r, 0)?,
+        seq: col(r, 1)?,
+        at: col(r, 2)?,
+        actor: col(r, 3)?,
+        role: col(r, 4)?,
+        action: col(r, 5)?,
+        target: col(r, 6)?,
+        request_id: col(r, 7)?,
+        source: col(r, 8)?,
+        outcome: col(r, 9)?,
+        detail: col(r, 10)?,
+        prev_hash: col(r, 11)?,
+        hash: col(r, 12)?,
+    })
 }
 
 fn policy_record(r: &Row) -> Result<PolicyRecord, StoreError> {

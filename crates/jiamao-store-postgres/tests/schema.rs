@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The PostgreSQL schema: migrations apply once (also when several processes connect at once), a
-//! newer schema is refused, and the ledger tables (and the policy documents and enterprise records
-//! beside them) refuse UPDATE, DELETE and TRUNCATE.
+//! newer schema is refused, the ledger tables (and the policy documents, enterprise records, audit
+//! trail and events beside them) refuse UPDATE, DELETE and TRUNCATE, and the identity tables
+//! (accounts, API tokens, sessions, webhooks) may be updated but refuse DELETE and TRUNCATE.
 
 mod common;
 
@@ -87,7 +88,14 @@ fn records_are_append_only() {
          INSERT INTO ledger_checkpoints VALUES ('E', 'B', 1, 1, '{}');
          INSERT INTO cycle_closures VALUES ('E', 'B', 1, '2026-06-30', '{}');
          INSERT INTO policy_documents (kind, name, valid_from, body) VALUES ('tariff', '2026', '2026-01-01', '{}');
-         INSERT INTO enterprise_records (enterprise, book_no, kind, key, recorded_on, body) VALUES ('E', 'B', 'tax_payment', 'P1', '2026-03-15', '{}');",
+         INSERT INTO enterprise_records (enterprise, book_no, kind, key, recorded_on, body) VALUES ('E', 'B', 'tax_payment', 'P1', '2026-03-15', '{}');
+         INSERT INTO audit_log VALUES ('E', 1, '2026-11-27T01:02:03.123456Z', 'a', 'enterprise', 'list.post', 'L', 'r1', '127.0.0.1', 'ok', '{}', '0', 'h1');
+         INSERT INTO events (enterprise, kind, at, body) VALUES ('E', 'list.posted', '2026-11-27T01:02:03Z', '{}');
+         INSERT INTO accounts VALUES ('a', 'enterprise', 'E', NULL, NULL, 'h', false, '2026-11-27T01:00:00Z', '2026-11-27T01:00:00Z');
+         INSERT INTO api_tokens VALUES ('t', 'a', 'h', false, '2026-11-27T01:00:00Z', NULL, NULL);
+         INSERT INTO sessions VALUES ('s', 'a', 'h', '2026-11-27T01:00:00Z', '2026-11-27T02:00:00Z', NULL);
+         INSERT INTO webhooks VALUES ('w', 'a', 'https://x', '*', '2026-11-27T01:00:00Z', false);
+         INSERT INTO webhook_cursors VALUES ('w', 1);",
     )
     .unwrap();
     for sql in [
@@ -116,6 +124,12 @@ fn records_are_append_only() {
         "UPDATE enterprise_records SET body = 'x'",
         "DELETE FROM enterprise_records",
         "TRUNCATE enterprise_records",
+        "UPDATE audit_log SET hash = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "UPDATE events SET body = 'x'",
+        "DELETE FROM events",
+        "TRUNCATE events",
     ] {
         let err = c.batch_execute(sql).unwrap_err();
         let text = err.as_db_error().map(|d| d.message().to_owned()).unwrap_or_else(|| err.to_string());
@@ -125,6 +139,29 @@ fn records_are_append_only() {
     assert_eq!(n, 3, "nothing was changed");
     let n: i64 = c.query_one("SELECT (SELECT COUNT(*) FROM cycle_closures) + (SELECT COUNT(*) FROM policy_documents) + (SELECT COUNT(*) FROM enterprise_records)", &[]).unwrap().get(0);
     assert_eq!(n, 3, "nothing was changed");
+    let n: i64 = c.query_one("SELECT (SELECT COUNT(*) FROM audit_log) + (SELECT COUNT(*) FROM events WHERE body = '{}')", &[]).unwrap().get(0);
+    assert_eq!(n, 2, "nothing was changed");
+    // Identity is state: updated (a password changed, a token revoked), never deleted.
+    c.batch_execute(
+        "UPDATE accounts SET password_hash = 'h2', disabled = true;
+         UPDATE api_tokens SET revoked_at = '2026-11-27T03:00:00Z';
+         UPDATE sessions SET revoked_at = '2026-11-27T03:00:00Z';
+         UPDATE webhooks SET disabled = true;
+         UPDATE webhook_cursors SET event_id = 2;
+         INSERT INTO accounts VALUES ('a', 'platform', NULL, NULL, NULL, 'h3', false, 'x', 'y') ON CONFLICT (login) DO UPDATE SET role = excluded.role;",
+    )
+    .unwrap();
+    for sql in ["DELETE FROM accounts", "TRUNCATE accounts", "DELETE FROM api_tokens", "TRUNCATE api_tokens", "DELETE FROM sessions", "TRUNCATE sessions", "DELETE FROM webhooks", "TRUNCATE webhooks"]
+    {
+        let err = c.batch_execute(sql).unwrap_err();
+        let text = err.as_db_error().map(|d| d.message().to_owned()).unwrap_or_else(|| err.to_string());
+        assert!(text.contains("never deleted"), "{sql}: {text}");
+    }
+    let n: i64 = c
+        .query_one("SELECT (SELECT COUNT(*) FROM accounts WHERE role = 'platform') + (SELECT COUNT(*) FROM api_tokens) + (SELECT COUNT(*) FROM sessions) + (SELECT COUNT(*) FROM webhooks)", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 4, "nothing was deleted");
     // Checkpoints are derived: one may be deleted, never changed.
     c.batch_execute("DELETE FROM ledger_checkpoints").unwrap();
 }

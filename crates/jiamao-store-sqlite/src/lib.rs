@@ -9,7 +9,9 @@ use chrono::NaiveDate;
 use jiamao_domain::codes::{CountryCode, TradeModeCode};
 use jiamao_domain::doc::{Direction, Goods, ListDoc, ListLineDoc};
 use jiamao_domain::ledger::Posting;
-use jiamao_store::{BookKey, BookRecord, ClosureRecord, EnterpriseRecord, PolicyRecord, Resolution, Store, StoreError, StoredList};
+use jiamao_store::{
+    AccountRecord, AuditRecord, BookKey, BookRecord, ClosureRecord, EnterpriseRecord, EventRecord, PolicyRecord, Resolution, SessionRecord, Store, StoreError, StoredList, TokenRecord, WebhookRecord,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 use std::path::Path;
@@ -21,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "checkpoints", include_str!("../migrations/0002_checkpoints.sql")),
     (3, "cycles", include_str!("../migrations/0003_cycles.sql")),
     (4, "policy_records", include_str!("../migrations/0004_policy_records.sql")),
+    (5, "identity_audit_events", include_str!("../migrations/0005_identity_audit_events.sql")),
 ];
 
 /// How hard a commit holds on to its data.
@@ -464,6 +467,198 @@ impl Store for SqliteStore {
         let rows = st.query_map(params![book.enterprise, book.book_no, kind], record_row).map_err(db)?;
         rows.map(|r| r.map_err(db).and_then(enterprise_record)).collect()
     }
+
+    fn upsert_account(&mut self, a: &AccountRecord) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO accounts (login, role, enterprise, customs, province, password_hash, disabled, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT (login) DO UPDATE SET role = excluded.role, enterprise = excluded.enterprise, customs = excluded.customs, province = excluded.province, \
+                 password_hash = excluded.password_hash, disabled = excluded.disabled, updated_at = excluded.updated_at",
+            )
+            .map_err(db)?
+            .execute(params![a.login, a.role, a.enterprise, a.customs, a.province, a.password_hash, a.disabled, a.created_at, a.updated_at])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn account(&mut self, login: &str) -> Result<Option<AccountRecord>, StoreError> {
+        self.conn.prepare_cached(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login = ?1")).map_err(db)?.query_row(params![login], account_row).optional().map_err(db)
+    }
+
+    fn accounts(&mut self) -> Result<Vec<AccountRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY login")).map_err(db)?;
+        let rows = st.query_map([], account_row).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn insert_token(&mut self, t: &TokenRecord) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO api_tokens (token_id, login, secret_hash, read_only, created_at, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .map_err(db)?
+            .execute(params![t.token_id, t.login, t.secret_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn token(&mut self, token_id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.conn.prepare_cached(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_id = ?1")).map_err(db)?.query_row(params![token_id], token_row).optional().map_err(db)
+    }
+
+    fn revoke_token(&mut self, token_id: &str, at: &str) -> Result<bool, StoreError> {
+        let n = self.conn.prepare_cached("UPDATE api_tokens SET revoked_at = ?2 WHERE token_id = ?1 AND revoked_at IS NULL").map_err(db)?.execute(params![token_id, at]).map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn tokens(&mut self, login: &str) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE login = ?1 ORDER BY token_id")).map_err(db)?;
+        let rows = st.query_map(params![login], token_row).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn insert_session(&mut self, x: &SessionRecord) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO sessions (session_id, login, csrf_hash, created_at, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .map_err(db)?
+            .execute(params![x.session_id, x.login, x.csrf_hash, x.created_at, x.expires_at, x.revoked_at])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn session(&mut self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT session_id, login, csrf_hash, created_at, expires_at, revoked_at FROM sessions WHERE session_id = ?1")
+            .map_err(db)?
+            .query_row(params![session_id], |r| {
+                Ok(SessionRecord { session_id: r.get(0)?, login: r.get(1)?, csrf_hash: r.get(2)?, created_at: r.get(3)?, expires_at: r.get(4)?, revoked_at: r.get(5)? })
+            })
+            .optional()
+            .map_err(db)
+    }
+
+    fn revoke_session(&mut self, session_id: &str, at: &str) -> Result<bool, StoreError> {
+        let n = self.conn.prepare_cached("UPDATE sessions SET revoked_at = ?2 WHERE session_id = ?1 AND revoked_at IS NULL").map_err(db)?.execute(params![session_id, at]).map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn audit_head(&mut self, chain: &str) -> Result<Option<(i64, String)>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT seq, hash FROM audit_log WHERE chain = ?1 ORDER BY seq DESC LIMIT 1")
+            .map_err(db)?
+            .query_row(params![chain], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db)
+    }
+
+    fn append_audit(&mut self, a: &AuditRecord) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(&format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"))
+            .map_err(db)?
+            .execute(params![a.chain, a.seq, a.at, a.actor, a.role, a.action, a.target, a.request_id, a.source, a.outcome, a.detail, a.prev_hash, a.hash])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn audit_chains(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT DISTINCT chain FROM audit_log ORDER BY chain").map_err(db)?;
+        let rows = st.query_map([], |r| r.get(0)).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn for_each_audit(&mut self, chain: &str, f: &mut dyn FnMut(AuditRecord) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let mut st = self.conn.prepare_cached(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE chain = ?1 ORDER BY seq")).map_err(db)?;
+        let mut rows = st.query(params![chain]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            f(audit_row(r).map_err(db)?)?;
+        }
+        Ok(())
+    }
+
+    fn append_event(&mut self, e: &EventRecord) -> Result<i64, StoreError> {
+        self.conn.prepare_cached("INSERT INTO events (enterprise, kind, at, body) VALUES (?1, ?2, ?3, ?4)").map_err(db)?.execute(params![e.enterprise, e.kind, e.at, e.body]).map_err(db)?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn events_after(&mut self, after_id: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut st = self.conn.prepare_cached("SELECT id, enterprise, kind, at, body FROM events WHERE id > ?1 ORDER BY id LIMIT ?2").map_err(db)?;
+        let rows = st.query_map(params![after_id, limit], |r| Ok(EventRecord { id: r.get(0)?, enterprise: r.get(1)?, kind: r.get(2)?, at: r.get(3)?, body: r.get(4)? })).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn upsert_webhook(&mut self, w: &WebhookRecord) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO webhooks (id, login, url, kinds, created_at, disabled) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (id) DO UPDATE SET login = excluded.login, url = excluded.url, kinds = excluded.kinds, disabled = excluded.disabled",
+            )
+            .map_err(db)?
+            .execute(params![w.id, w.login, w.url, w.kinds, w.created_at, w.disabled])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn webhooks(&mut self) -> Result<Vec<WebhookRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT id, login, url, kinds, created_at, disabled FROM webhooks ORDER BY id").map_err(db)?;
+        let rows = st.query_map([], |r| Ok(WebhookRecord { id: r.get(0)?, login: r.get(1)?, url: r.get(2)?, kinds: r.get(3)?, created_at: r.get(4)?, disabled: r.get(5)? })).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn webhook_cursor(&mut self, webhook_id: &str) -> Result<i64, StoreError> {
+        let cursor: Option<i64> =
+            self.conn.prepare_cached("SELECT event_id FROM webhook_cursors WHERE webhook_id = ?1").map_err(db)?.query_row(params![webhook_id], |r| r.get(0)).optional().map_err(db)?;
+        Ok(cursor.unwrap_or(0))
+    }
+
+    fn set_webhook_cursor(&mut self, webhook_id: &str, event_id: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO webhook_cursors (webhook_id, event_id) VALUES (?1, ?2) ON CONFLICT (webhook_id) DO UPDATE SET event_id = excluded.event_id")
+            .map_err(db)?
+            .execute(params![webhook_id, event_id])
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = "login, role, enterprise, customs, province, password_hash, disabled, created_at, updated_at";
+
+fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRecord> {
+    Ok(AccountRecord {
+        login: r.get(0)?,
+        role: r.get(1)?,
+        enterprise: r.get(2)?,
+        customs: r.get(3)?,
+        province: r.get(4)?,
+        password_hash: r.get(5)?,
+        disabled: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+    })
+}
+
+const TOKEN_COLUMNS: &str = "token_id, login, secret_hash, read_only, created_at, expires_at, revoked_at";
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord { token_id: r.get(0)?, login: r.get(1)?, secret_hash: r.get(2)?, read_only: r.get(3)?, created_at: r.get(4)?, expires_at: r.get(5)?, revoked_at: r.get(6)? })
+}
+
+const AUDIT_COLUMNS: &str = "chain, seq, at, actor, role, action, target, request_id, source, outcome, detail, prev_hash, hash";
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+    Ok(AuditRecord {
+        chain: r.get(0)?,
+        seq: r.get(1)?,
+        at: r.get(2)?,
+        actor: r.get(3)?,
+        role: r.get(4)?,
+        action: r.get(5)?,
+        target: r.get(6)?,
+        request_id: r.get(7)?,
+        source: r.get(8)?,
+        outcome: r.get(9)?,
+        detail: r.get(10)?,
+        prev_hash: r.get(11)?,
+        hash: r.get(12)?,
+    })
 }
 
 /// A policy document as read, its date still text.

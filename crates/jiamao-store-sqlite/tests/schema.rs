@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The SQLite schema: migrations apply once, and the ledger tables (and the policy documents and
-//! enterprise records beside them) refuse UPDATE and DELETE.
+//! The SQLite schema: migrations apply once, the ledger tables (and the policy documents, enterprise
+//! records, audit trail and events beside them) refuse UPDATE and DELETE, and the identity tables
+//! (accounts, API tokens, sessions, webhooks) may be updated but refuse DELETE.
 
 use jiamao_store_sqlite::{Durability, SqliteStore};
 
@@ -9,7 +10,7 @@ fn migrations_apply_once_and_records_are_append_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j.db");
     let s = SqliteStore::open(&path, Durability::Full).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4);
+    assert_eq!(s.schema_version().unwrap(), 5);
     let c = s.connection();
     let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
@@ -22,7 +23,14 @@ fn migrations_apply_once_and_records_are_append_only() {
          INSERT INTO list_lines (list_id, pos, line, item_seq, qty) VALUES (1, 0, 1, 1, '5');
          INSERT INTO cycle_closures VALUES ('E', 'B', 1, '2026-06-30', '{}');
          INSERT INTO policy_documents (kind, name, valid_from, body) VALUES ('tariff', '2026', '2026-01-01', '{}');
-         INSERT INTO enterprise_records (enterprise, book_no, kind, key, recorded_on, body) VALUES ('E', 'B', 'tax_payment', 'P1', '2026-03-15', '{}');",
+         INSERT INTO enterprise_records (enterprise, book_no, kind, key, recorded_on, body) VALUES ('E', 'B', 'tax_payment', 'P1', '2026-03-15', '{}');
+         INSERT INTO audit_log VALUES ('E', 1, '2026-11-27T01:02:03.123456Z', 'a', 'enterprise', 'list.post', 'L', 'r1', '127.0.0.1', 'ok', '{}', '0', 'h1');
+         INSERT INTO events (enterprise, kind, at, body) VALUES ('E', 'list.posted', '2026-11-27T01:02:03Z', '{}');
+         INSERT INTO accounts VALUES ('a', 'enterprise', 'E', NULL, NULL, 'h', 0, '2026-11-27T01:00:00Z', '2026-11-27T01:00:00Z');
+         INSERT INTO api_tokens VALUES ('t', 'a', 'h', 0, '2026-11-27T01:00:00Z', NULL, NULL);
+         INSERT INTO sessions VALUES ('s', 'a', 'h', '2026-11-27T01:00:00Z', '2026-11-27T02:00:00Z', NULL);
+         INSERT INTO webhooks VALUES ('w', 'a', 'https://x', '*', '2026-11-27T01:00:00Z', 0);
+         INSERT INTO webhook_cursors VALUES ('w', 1);",
     )
     .unwrap();
     for sql in [
@@ -38,18 +46,44 @@ fn migrations_apply_once_and_records_are_append_only() {
         "DELETE FROM policy_documents",
         "UPDATE enterprise_records SET body = 'x'",
         "DELETE FROM enterprise_records",
+        "UPDATE audit_log SET hash = 'x'",
+        "DELETE FROM audit_log",
+        "UPDATE events SET body = 'x'",
+        "DELETE FROM events",
     ] {
         let err = c.execute_batch(sql).unwrap_err().to_string();
         assert!(err.contains("append-only"), "{sql}: {err}");
     }
     let n: i64 = c.query_row("SELECT (SELECT COUNT(*) FROM cycle_closures) + (SELECT COUNT(*) FROM policy_documents) + (SELECT COUNT(*) FROM enterprise_records)", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 3, "nothing was changed");
+    let n: i64 = c.query_row("SELECT (SELECT COUNT(*) FROM audit_log) + (SELECT COUNT(*) FROM events WHERE body = '{}')", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 2, "nothing was changed");
+    // Identity is state: updated (a password changed, a token revoked), never deleted.
+    c.execute_batch(
+        "UPDATE accounts SET password_hash = 'h2', disabled = 1;
+         UPDATE api_tokens SET revoked_at = '2026-11-27T03:00:00Z';
+         UPDATE sessions SET revoked_at = '2026-11-27T03:00:00Z';
+         UPDATE webhooks SET disabled = 1;
+         UPDATE webhook_cursors SET event_id = 2;",
+    )
+    .unwrap();
+    for sql in ["DELETE FROM accounts", "DELETE FROM api_tokens", "DELETE FROM sessions", "DELETE FROM webhooks"] {
+        let err = c.execute_batch(sql).unwrap_err().to_string();
+        assert!(err.contains("never deleted"), "{sql}: {err}");
+    }
+    let n: i64 =
+        c.query_row("SELECT (SELECT COUNT(*) FROM accounts) + (SELECT COUNT(*) FROM api_tokens) + (SELECT COUNT(*) FROM sessions) + (SELECT COUNT(*) FROM webhooks)", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 4, "nothing was deleted");
+    // The store's upsert is an update in place (ON CONFLICT DO UPDATE), which the DELETE trigger lets through.
+    c.execute_batch("INSERT INTO accounts VALUES ('a', 'platform', NULL, NULL, NULL, 'h3', 0, 'x', 'y') ON CONFLICT (login) DO UPDATE SET role = excluded.role").unwrap();
+    let role: String = c.query_row("SELECT role FROM accounts WHERE login = 'a'", [], |r| r.get(0)).unwrap();
+    assert_eq!(role, "platform");
     drop(s);
     // Reopening applies nothing twice.
     let s = SqliteStore::open(&path, Durability::Normal).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4);
+    assert_eq!(s.schema_version().unwrap(), 5);
     let n: i64 = s.connection().query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
-    assert_eq!(n, 4);
+    assert_eq!(n, 5);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use jiamao_app::Engine;
-use jiamao_store::{BookKey, EnterpriseRecord, PolicyRecord, Store, StoreError};
+use jiamao_store::{AccountRecord, AuditRecord, BookKey, EnterpriseRecord, EventRecord, PolicyRecord, SessionRecord, Store, StoreError, TokenRecord, WebhookRecord};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
@@ -412,4 +412,370 @@ pub fn policies_and_records<B: Backend>(b: &B) {
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     // Ledger counts are not affected.
     assert_eq!(other.counts().unwrap(), (0, 0));
+}
+
+/// Runs `f` in a write of its own (no book locked): commits what it did, or rolls back on failure.
+fn write<S: Store, T>(s: &mut S, f: impl FnOnce(&mut S) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    s.begin_write(&[]).unwrap();
+    match f(s) {
+        Ok(v) => s.commit().map(|()| v),
+        Err(e) => {
+            s.rollback().unwrap();
+            Err(e)
+        }
+    }
+}
+
+fn account(login: &str, role: &str, enterprise: Option<&str>, at: &str) -> AccountRecord {
+    AccountRecord {
+        login: login.into(),
+        role: role.into(),
+        enterprise: enterprise.map(Into::into),
+        customs: None,
+        province: None,
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1${login}"),
+        disabled: false,
+        created_at: at.into(),
+        updated_at: at.into(),
+    }
+}
+
+fn token(id: &str, login: &str, expires_at: Option<&str>) -> TokenRecord {
+    TokenRecord {
+        token_id: id.into(),
+        login: login.into(),
+        secret_hash: format!("sha256:{id}"),
+        read_only: expires_at.is_none(),
+        created_at: "2026-11-27T01:02:03.123456Z".into(),
+        expires_at: expires_at.map(Into::into),
+        revoked_at: None,
+    }
+}
+
+fn session(id: &str, login: &str) -> SessionRecord {
+    SessionRecord {
+        session_id: id.into(),
+        login: login.into(),
+        csrf_hash: format!("csrf:{id}"),
+        created_at: "2026-11-27T01:02:03.000001Z".into(),
+        expires_at: "2026-11-27T13:02:03.000001Z".into(),
+        revoked_at: None,
+    }
+}
+
+/// The link after `head` on `chain` (the "hash" is a stand-in: the store neither computes nor checks it).
+fn link(chain: &str, head: Option<&(i64, String)>, action: &str) -> AuditRecord {
+    let (seq, prev_hash) = head.map_or((1, "0".repeat(64)), |(seq, hash)| (seq + 1, hash.clone()));
+    AuditRecord {
+        chain: chain.into(),
+        seq,
+        at: format!("2026-11-27T01:02:{:02}.{:06}Z", seq % 60, seq),
+        actor: "admin".into(),
+        role: "platform".into(),
+        action: action.into(),
+        target: format!("{chain}/{seq}"),
+        request_id: format!("req-{chain}-{seq}"),
+        source: "127.0.0.1".into(),
+        outcome: "ok".into(),
+        detail: r#"{"note":"中文\ttab"}"#.into(),
+        hash: format!("{chain}:{seq}:{action}"),
+        prev_hash,
+    }
+}
+
+fn audit_chain<S: Store>(s: &mut S, chain: &str) -> Vec<AuditRecord> {
+    let mut out = Vec::new();
+    s.for_each_audit(chain, &mut |a| {
+        out.push(a);
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+fn event(enterprise: &str, kind: &str, body: &str) -> EventRecord {
+    EventRecord { id: 0, enterprise: enterprise.into(), kind: kind.into(), at: "2026-11-27T01:02:03.123456Z".into(), body: body.into() }
+}
+
+/// Identity, the audit trail, events and webhooks: accounts upserted (an update keeps `created_at`),
+/// tokens and sessions unique by id and revoked once, audit chains independent and unique by
+/// (chain, seq) (`Conflict`, nothing changed; racing writers retry and the chain has no gap), events
+/// paged by id across enterprises, webhooks and their cursors; a rolled-back write leaves nothing,
+/// timestamps come back as the exact text given, and another connection sees every commit.
+pub fn identity_audit_events<B: Backend>(b: &B) {
+    const E: &str = "91441900698123458E";
+    const F: &str = "91320505735624180G";
+    let mut s = b.connect();
+    assert_eq!(s.account("admin").unwrap(), None);
+    assert_eq!(s.accounts().unwrap(), Vec::new());
+    assert_eq!(s.audit_chains().unwrap(), Vec::<String>::new());
+    assert_eq!(s.audit_head("system").unwrap(), None);
+    assert_eq!(s.events_after(0, 10).unwrap(), Vec::new());
+    assert_eq!(s.webhooks().unwrap(), Vec::new());
+
+    // Accounts: inserted, read back, listed by login.
+    let admin = account("admin", "platform", None, "2026-11-27T01:00:00.000000Z");
+    let mut ent = account("e-ops", "enterprise", Some(E), "2026-11-27T01:00:01.5Z");
+    let mut customs = account("c-5200", "customs", None, "2026-11-27T01:00:02.000001Z");
+    customs.customs = Some("5200".into());
+    customs.province = Some("44".into());
+    for a in [&ent, &admin, &customs] {
+        write(&mut s, |s| s.upsert_account(a)).unwrap();
+    }
+    assert_eq!(s.account("admin").unwrap().as_ref(), Some(&admin));
+    assert_eq!(s.account("c-5200").unwrap().as_ref(), Some(&customs));
+    assert_eq!(s.account("Admin").unwrap(), None, "logins are exact");
+    assert_eq!(s.accounts().unwrap(), vec![admin.clone(), customs.clone(), ent.clone()], "by login");
+    // An update changes every field but created_at.
+    let mut changed = ent.clone();
+    changed.role = "enterprise-admin".into();
+    changed.enterprise = Some(F.into());
+    changed.customs = Some("4419".into());
+    changed.password_hash = "$argon2id$new".into();
+    changed.disabled = true;
+    changed.created_at = "2030-01-01T00:00:00Z".into();
+    changed.updated_at = "2026-11-27T02:00:00.000002Z".into();
+    write(&mut s, |s| s.upsert_account(&changed)).unwrap();
+    ent = AccountRecord { created_at: ent.created_at.clone(), ..changed.clone() };
+    assert_eq!(s.account("e-ops").unwrap().as_ref(), Some(&ent));
+    assert_eq!(s.accounts().unwrap().len(), 3);
+
+    // Tokens: unique by id, revoked once.
+    let t1 = token("tok-1", "admin", None);
+    let t2 = token("tok-2", "e-ops", Some("2027-11-27T01:02:03.123456Z"));
+    let t0 = token("tok-0", "admin", Some("2026-12-01T00:00:00Z"));
+    for t in [&t1, &t2, &t0] {
+        write(&mut s, |s| s.insert_token(t)).unwrap();
+    }
+    assert_eq!(s.token("tok-2").unwrap().as_ref(), Some(&t2));
+    assert_eq!(s.token("tok-9").unwrap(), None);
+    assert_eq!(s.tokens("admin").unwrap(), vec![t0.clone(), t1.clone()], "an account's tokens, by id");
+    assert_eq!(s.tokens("nobody").unwrap(), Vec::new());
+    let err = write(&mut s, |s| s.insert_token(&token("tok-1", "e-ops", None))).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(s.token("tok-1").unwrap().as_ref(), Some(&t1), "nothing changed");
+    assert!(write(&mut s, |s| s.revoke_token("tok-1", "2026-11-27T03:00:00.000001Z")).unwrap());
+    assert!(!write(&mut s, |s| s.revoke_token("tok-1", "2026-11-27T04:00:00Z")).unwrap(), "already revoked");
+    assert!(!write(&mut s, |s| s.revoke_token("tok-9", "2026-11-27T04:00:00Z")).unwrap(), "unknown");
+    let t1 = TokenRecord { revoked_at: Some("2026-11-27T03:00:00.000001Z".into()), ..t1 };
+    assert_eq!(s.token("tok-1").unwrap().as_ref(), Some(&t1), "revoked at the first time");
+    assert_eq!(s.token("tok-0").unwrap().as_ref(), Some(&t0), "other tokens untouched");
+
+    // Sessions likewise.
+    let s1 = session("sess-1", "admin");
+    let s2 = session("sess-2", "e-ops");
+    for x in [&s1, &s2] {
+        write(&mut s, |s| s.insert_session(x)).unwrap();
+    }
+    assert_eq!(s.session("sess-1").unwrap().as_ref(), Some(&s1));
+    assert_eq!(s.session("sess-9").unwrap(), None);
+    let err = write(&mut s, |s| s.insert_session(&session("sess-1", "e-ops"))).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(s.session("sess-1").unwrap().as_ref(), Some(&s1), "nothing changed");
+    assert!(write(&mut s, |s| s.revoke_session("sess-1", "2026-11-27T05:00:00Z")).unwrap());
+    assert!(!write(&mut s, |s| s.revoke_session("sess-1", "2026-11-27T06:00:00Z")).unwrap(), "already revoked");
+    assert!(!write(&mut s, |s| s.revoke_session("sess-9", "2026-11-27T06:00:00Z")).unwrap(), "unknown");
+    let s1 = SessionRecord { revoked_at: Some("2026-11-27T05:00:00Z".into()), ..s1 };
+    assert_eq!(s.session("sess-1").unwrap().as_ref(), Some(&s1));
+    assert_eq!(s.session("sess-2").unwrap().as_ref(), Some(&s2));
+
+    // The audit trail: chains appended link by link, each with its own head.
+    let mut system = Vec::new();
+    let mut of_e = Vec::new();
+    for i in 0..5 {
+        let l = link("system", system.last().map(|l: &AuditRecord| (l.seq, l.hash.clone())).as_ref(), &format!("account.update.{i}"));
+        write(&mut s, |s| s.append_audit(&l)).unwrap();
+        system.push(l);
+        if i % 2 == 0 {
+            let l = link(E, s.audit_head(E).unwrap().as_ref(), "list.post");
+            write(&mut s, |s| s.append_audit(&l)).unwrap();
+            of_e.push(l);
+        }
+    }
+    assert_eq!(s.audit_head("system").unwrap(), Some((5, system[4].hash.clone())));
+    assert_eq!(s.audit_head(E).unwrap(), Some((3, of_e[2].hash.clone())));
+    assert_eq!(s.audit_head(F).unwrap(), None);
+    assert_eq!(audit_chain(&mut s, "system"), system, "in seq order, exactly as appended");
+    assert_eq!(audit_chain(&mut s, E), of_e);
+    assert_eq!(audit_chain(&mut s, F), Vec::new());
+    let mut chains = vec![E.to_owned(), "system".to_owned()];
+    chains.sort();
+    assert_eq!(s.audit_chains().unwrap(), chains);
+    // A link whose (chain, seq) exists is a conflict, whatever its content; nothing changes.
+    let dup = link("system", Some(&(3, system[2].hash.clone())), "forged");
+    assert_eq!(dup.seq, 4);
+    let err = write(&mut s, |s| s.append_audit(&dup)).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let err = write(&mut s, |s| s.append_audit(&system[0])).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(audit_chain(&mut s, "system"), system);
+    assert_eq!(s.audit_head("system").unwrap(), Some((5, system[4].hash.clone())));
+    // The same seq on another chain is another link.
+    let f1 = link(F, None, "book.file");
+    write(&mut s, |s| s.append_audit(&f1)).unwrap();
+    assert_eq!(audit_chain(&mut s, F), vec![f1.clone()]);
+    assert_eq!(audit_chain(&mut s, E), of_e, "chains are independent");
+
+    // Events: ids assigned, increasing; paged by id across enterprises.
+    let mut events = vec![
+        event(E, "list.posted", r#"{"list_no":"L1"}"#),
+        event(F, "book.filed", r#"{"book_no":"F1"}"#),
+        event(E, "list.posted", "{\"list_no\":\"L2\",\"note\":\"中文\\t\"}"),
+        event(E, "cycle.closed", r#"{"cycle":1}"#),
+        event(F, "list.posted", r#"{"list_no":"M1"}"#),
+    ];
+    let mut last = 0;
+    for e in &mut events {
+        let id = write(&mut s, |s| s.append_event(e)).unwrap();
+        assert!(id > last, "ids increase: {id} after {last}");
+        last = id;
+        e.id = id;
+    }
+    assert_eq!(s.events_after(0, 100).unwrap(), events);
+    assert_eq!(s.events_after(0, 2).unwrap(), events[..2].to_vec(), "at most limit");
+    assert_eq!(s.events_after(events[1].id, 2).unwrap(), events[2..4].to_vec(), "the next page");
+    assert_eq!(s.events_after(events[3].id, 2).unwrap(), events[4..].to_vec(), "the last page");
+    assert_eq!(s.events_after(events[4].id, 2).unwrap(), Vec::new());
+    assert_eq!(s.events_after(0, 0).unwrap(), Vec::new());
+    // Several events in one write.
+    let mut pair = vec![event(F, "tax.paid", "{}"), event(E, "tax.paid", "{}")];
+    let ids = write(&mut s, |s| pair.iter().map(|e| s.append_event(e)).collect::<Result<Vec<_>, _>>()).unwrap();
+    assert!(ids[0] > last && ids[1] > ids[0], "{ids:?} after {last}");
+    pair[0].id = ids[0];
+    pair[1].id = ids[1];
+    events.extend(pair);
+    assert_eq!(s.events_after(events[4].id, 10).unwrap(), events[5..].to_vec());
+
+    // Webhooks and their cursors.
+    let w1 = WebhookRecord {
+        id: "wh-1".into(),
+        login: "c-5200".into(),
+        url: "https://example.gov.cn/hook?a=1&b=2".into(),
+        kinds: "list.posted,cycle.closed".into(),
+        created_at: "2026-11-27T07:00:00Z".into(),
+        disabled: false,
+    };
+    let mut w0 = WebhookRecord { id: "wh-0".into(), login: "admin".into(), url: "http://127.0.0.1:9/x".into(), kinds: "*".into(), created_at: "2026-11-27T07:00:01Z".into(), disabled: false };
+    for w in [&w1, &w0] {
+        write(&mut s, |s| s.upsert_webhook(w)).unwrap();
+    }
+    assert_eq!(s.webhooks().unwrap(), vec![w0.clone(), w1.clone()], "by id");
+    let update = WebhookRecord { url: "https://example.org/new".into(), kinds: "tax.paid".into(), disabled: true, created_at: "2031-01-01T00:00:00Z".into(), ..w0.clone() };
+    write(&mut s, |s| s.upsert_webhook(&update)).unwrap();
+    w0 = WebhookRecord { created_at: w0.created_at.clone(), ..update };
+    assert_eq!(s.webhooks().unwrap(), vec![w0.clone(), w1.clone()], "an update keeps created_at");
+    assert_eq!(s.webhook_cursor("wh-1").unwrap(), 0, "none yet");
+    write(&mut s, |s| s.set_webhook_cursor("wh-1", events[2].id)).unwrap();
+    assert_eq!(s.webhook_cursor("wh-1").unwrap(), events[2].id);
+    write(&mut s, |s| s.set_webhook_cursor("wh-1", events[4].id)).unwrap();
+    assert_eq!(s.webhook_cursor("wh-1").unwrap(), events[4].id);
+    assert_eq!(s.webhook_cursor("wh-0").unwrap(), 0, "cursors are per webhook");
+
+    // A rolled-back write leaves nothing.
+    s.begin_write(&[]).unwrap();
+    s.upsert_account(&account("ghost", "platform", None, "2026-11-27T08:00:00Z")).unwrap();
+    s.upsert_account(&AccountRecord { password_hash: "rolled back".into(), updated_at: "2026-11-27T08:00:00Z".into(), ..admin.clone() }).unwrap();
+    s.insert_token(&token("tok-ghost", "ghost", None)).unwrap();
+    assert!(s.revoke_token("tok-2", "2026-11-27T08:00:00Z").unwrap());
+    s.insert_session(&session("sess-ghost", "ghost")).unwrap();
+    assert!(s.revoke_session("sess-2", "2026-11-27T08:00:00Z").unwrap());
+    s.append_audit(&link("system", Some(&(5, system[4].hash.clone())), "ghost")).unwrap();
+    s.append_audit(&link("ghost-chain", None, "ghost")).unwrap();
+    s.append_event(&event(E, "ghost", "{}")).unwrap();
+    s.upsert_webhook(&WebhookRecord { id: "wh-ghost".into(), ..w1.clone() }).unwrap();
+    s.upsert_webhook(&WebhookRecord { disabled: true, ..w1.clone() }).unwrap();
+    s.set_webhook_cursor("wh-1", 999_999).unwrap();
+    s.set_webhook_cursor("wh-0", 999_999).unwrap();
+    s.rollback().unwrap();
+    assert_eq!(s.account("ghost").unwrap(), None);
+    assert_eq!(s.account("admin").unwrap().as_ref(), Some(&admin));
+    assert_eq!(s.token("tok-ghost").unwrap(), None);
+    assert_eq!(s.token("tok-2").unwrap().as_ref(), Some(&t2));
+    assert_eq!(s.session("sess-ghost").unwrap(), None);
+    assert_eq!(s.session("sess-2").unwrap().as_ref(), Some(&s2));
+    assert_eq!(s.audit_head("system").unwrap(), Some((5, system[4].hash.clone())));
+    assert_eq!(s.audit_chains().unwrap(), {
+        let mut c = vec![E.to_owned(), F.to_owned(), "system".to_owned()];
+        c.sort();
+        c
+    });
+    assert_eq!(s.events_after(0, 100).unwrap(), events);
+    assert_eq!(s.webhooks().unwrap(), vec![w0.clone(), w1.clone()]);
+    assert_eq!(s.webhook_cursor("wh-1").unwrap(), events[4].id);
+    assert_eq!(s.webhook_cursor("wh-0").unwrap(), 0);
+    // Events appended after a rolled-back one still come after every committed one.
+    let mut after = event(F, "list.posted", r#"{"list_no":"M2"}"#);
+    after.id = write(&mut s, |s| s.append_event(&after)).unwrap();
+    assert!(after.id > events.last().unwrap().id);
+    events.push(after);
+
+    // Writers racing on one chain: each reads the head, links to it and appends; the loser of a
+    // race gets `Conflict` and starts again from the new head. The chain ends with no gap and no fork.
+    const WRITERS: usize = 6;
+    const EACH: usize = 4;
+    let barrier = Barrier::new(WRITERS);
+    let conflicts = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for w in 0..WRITERS {
+            let (barrier, conflicts) = (&barrier, &conflicts);
+            scope.spawn(move || {
+                let mut c = b.connect();
+                barrier.wait();
+                for i in 0..EACH {
+                    loop {
+                        let head = c.audit_head("race").unwrap();
+                        match write(&mut c, |c| c.append_audit(&link("race", head.as_ref(), &format!("writer {w} #{i}")))) {
+                            Ok(()) => break,
+                            Err(StoreError::Conflict(_)) => {
+                                conflicts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            Err(e) => panic!("writer {w}: {e}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let race = audit_chain(&mut s, "race");
+    assert_eq!(race.len(), WRITERS * EACH, "every link appended once ({} conflicts retried)", conflicts.into_inner());
+    for (i, l) in race.iter().enumerate() {
+        assert_eq!(l.seq, i as i64 + 1, "no gap");
+        let prev = if i == 0 { "0".repeat(64) } else { race[i - 1].hash.clone() };
+        assert_eq!(l.prev_hash, prev, "link {} follows link {}", l.seq, i);
+    }
+    let mut actions: Vec<&str> = race.iter().map(|l| l.action.as_str()).collect();
+    actions.sort_unstable();
+    actions.dedup();
+    assert_eq!(actions.len(), WRITERS * EACH, "no link written twice");
+
+    // Another connection (another process) sees every commit.
+    let mut other = b.connect();
+    assert_eq!(other.accounts().unwrap(), vec![admin.clone(), customs.clone(), ent.clone()]);
+    assert_eq!(other.tokens("admin").unwrap(), vec![t0.clone(), t1.clone()]);
+    assert_eq!(other.token("tok-2").unwrap().as_ref(), Some(&t2));
+    assert_eq!(other.session("sess-1").unwrap().as_ref(), Some(&s1));
+    assert_eq!(other.session("sess-2").unwrap().as_ref(), Some(&s2));
+    assert_eq!(audit_chain(&mut other, "system"), system);
+    assert_eq!(audit_chain(&mut other, E), of_e);
+    assert_eq!(audit_chain(&mut other, "race"), race);
+    let mut chains = vec![E.to_owned(), F.to_owned(), "race".to_owned(), "system".to_owned()];
+    chains.sort();
+    assert_eq!(other.audit_chains().unwrap(), chains);
+    assert_eq!(other.events_after(0, 100).unwrap(), events);
+    assert_eq!(other.webhooks().unwrap(), vec![w0.clone(), w1.clone()]);
+    assert_eq!(other.webhook_cursor("wh-1").unwrap(), events[4].id);
+    // What one connection commits, the other sees at once (the revocation of a token, a session).
+    assert!(write(&mut other, |c| c.revoke_token("tok-2", "2026-11-27T09:00:00Z")).unwrap());
+    assert_eq!(s.token("tok-2").unwrap().map(|t| t.revoked_at), Some(Some("2026-11-27T09:00:00Z".into())));
+    assert!(!write(&mut s, |c| c.revoke_token("tok-2", "2026-11-27T09:00:01Z")).unwrap(), "revoked by the other connection");
+    assert!(write(&mut s, |c| c.revoke_session("sess-2", "2026-11-27T09:00:02Z")).unwrap());
+    assert_eq!(other.session("sess-2").unwrap().and_then(|x| x.revoked_at).as_deref(), Some("2026-11-27T09:00:02Z"));
+    // And a write on it conflicts with what the first connection committed.
+    let err = write(&mut other, |c| c.append_audit(&system[4])).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let err = write(&mut other, |c| c.insert_session(&s2)).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // Ledger counts and books are not affected.
+    assert_eq!(other.counts().unwrap(), (0, 0));
+    assert_eq!(other.books().unwrap(), Vec::new());
 }

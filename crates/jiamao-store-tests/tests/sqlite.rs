@@ -53,3 +53,8 @@ fn cycles() {
 fn policies_and_records() {
     suite::policies_and_records(&Sqlite::new());
 }
+
+#[test]
+fn identity_audit_events() {
+    suite::identity_audit_events(&Sqlite::new());
+}

@@ -12,6 +12,14 @@
 //!   directory (which enterprise owns a book number), the national policy documents
 //!   ([`PolicyRecord`]: shared by every enterprise) and fan-out reports span enterprises; an
 //!   enterprise's other business records ([`EnterpriseRecord`]) are keyed by it like its books.
+//! - Identity and the audit trail (national platform data): accounts, API tokens, browser sessions
+//!   and webhook subscriptions are state (updated: a password changed, a token revoked, an account
+//!   disabled) but never deleted; the audit trail ([`AuditRecord`], hash chains: one per enterprise
+//!   and one for the system) and the business events for the departments ([`EventRecord`], keyed by
+//!   enterprise) are append-only.
+//! - The store never reads the clock: timestamps come in as RFC 3339 UTC text
+//!   (`2026-11-27T01:02:03.123456Z`) and are stored and returned as that exact text on every
+//!   backend, so that hashes computed over them stay stable.
 
 use chrono::NaiveDate;
 use jiamao_domain::doc::ListDoc;
@@ -109,6 +117,115 @@ pub struct EnterpriseRecord {
     pub body: String,
 }
 
+/// A platform account. Mutable (password change, disabling) — every change is audited by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// The login name: the account's key.
+    pub login: String,
+    pub role: String,
+    /// The enterprise (USCC) an enterprise account acts for.
+    pub enterprise: Option<String>,
+    /// The customs district a customs account supervises.
+    pub customs: Option<String>,
+    /// The province a department account supervises.
+    pub province: Option<String>,
+    /// A hash of the password (never the password).
+    pub password_hash: String,
+    pub disabled: bool,
+    /// RFC 3339 UTC; kept as first stored by [`Store::upsert_account`].
+    pub created_at: String,
+    /// RFC 3339 UTC.
+    pub updated_at: String,
+}
+
+/// An API token: only a hash of its secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The token's public identifier: its key.
+    pub token_id: String,
+    /// The account the token acts for.
+    pub login: String,
+    pub secret_hash: String,
+    pub read_only: bool,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// RFC 3339 UTC; `None`: does not expire.
+    pub expires_at: Option<String>,
+    /// RFC 3339 UTC; set once by [`Store::revoke_token`].
+    pub revoked_at: Option<String>,
+}
+
+/// A browser session: only hashes of the cookie secret and of the CSRF token are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The session's identifier (a hash of the cookie secret): its key.
+    pub session_id: String,
+    pub login: String,
+    pub csrf_hash: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// RFC 3339 UTC.
+    pub expires_at: String,
+    /// RFC 3339 UTC; set once by [`Store::revoke_session`].
+    pub revoked_at: Option<String>,
+}
+
+/// One link of a hash chain of the audit trail (a chain per enterprise USCC, and "system").
+///
+/// Append-only, unique by (chain, seq). The store does not compute or check hashes: the caller
+/// reads the head ([`Store::audit_head`]), links the next record to it and appends it; a writer that
+/// lost the race to the same `seq` gets [`StoreError::Conflict`] and starts again from the new head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// The chain: an enterprise's USCC, or "system".
+    pub chain: String,
+    /// Position in the chain.
+    pub seq: i64,
+    /// RFC 3339 UTC.
+    pub at: String,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub target: String,
+    pub request_id: String,
+    pub source: String,
+    pub outcome: String,
+    pub detail: String,
+    /// The hash of the previous link.
+    pub prev_hash: String,
+    /// The hash of this link.
+    pub hash: String,
+}
+
+/// A business event for the departments (ordered by id across enterprises). Append-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// Assigned by the store on append; ignored by [`Store::append_event`].
+    pub id: i64,
+    /// The enterprise (USCC) the event is about.
+    pub enterprise: String,
+    pub kind: String,
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// The event (JSON text).
+    pub body: String,
+}
+
+/// A webhook subscription of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookRecord {
+    /// The subscription's identifier: its key.
+    pub id: String,
+    /// The account that subscribed.
+    pub login: String,
+    pub url: String,
+    /// The event kinds delivered (as the caller encodes them).
+    pub kinds: String,
+    /// RFC 3339 UTC; kept as first stored by [`Store::upsert_webhook`].
+    pub created_at: String,
+    pub disabled: bool,
+}
+
 /// What a backend must do.
 ///
 /// Writes happen between [`Store::begin_write`] and [`Store::commit`]: one transaction, all or
@@ -194,6 +311,80 @@ pub trait Store: Send {
 
     /// Every record of a kind for a book, in append order (by id).
     fn records(&mut self, book: &BookKey, kind: &str) -> Result<Vec<EnterpriseRecord>, StoreError>;
+
+    // Identity, the audit trail, events and webhooks: national platform data, written (like every
+    // write) between `begin_write` and `commit`, usually `begin_write(&[])` (no book lock). Nothing
+    // here is ever deleted.
+
+    /// Stores an account (inside a write): inserts it, or updates every field of the stored account
+    /// of that login but `created_at`.
+    fn upsert_account(&mut self, account: &AccountRecord) -> Result<(), StoreError>;
+
+    /// One account by login.
+    fn account(&mut self, login: &str) -> Result<Option<AccountRecord>, StoreError>;
+
+    /// Every account, by login.
+    fn accounts(&mut self) -> Result<Vec<AccountRecord>, StoreError>;
+
+    /// Stores a new API token (inside a write). `Conflict` if `token_id` exists.
+    fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StoreError>;
+
+    /// One API token by id (revoked and expired ones too: the caller judges).
+    fn token(&mut self, token_id: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Revokes a token at `at` (inside a write). `false` when the token is unknown or already revoked
+    /// (its `revoked_at` is then left as it was).
+    fn revoke_token(&mut self, token_id: &str, at: &str) -> Result<bool, StoreError>;
+
+    /// Every token of an account, by `token_id`.
+    fn tokens(&mut self, login: &str) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Stores a new session (inside a write). `Conflict` if `session_id` exists.
+    fn insert_session(&mut self, session: &SessionRecord) -> Result<(), StoreError>;
+
+    /// One session by id (revoked and expired ones too: the caller judges).
+    fn session(&mut self, session_id: &str) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Revokes a session at `at` (inside a write). `false` when the session is unknown or already
+    /// revoked.
+    fn revoke_session(&mut self, session_id: &str, at: &str) -> Result<bool, StoreError>;
+
+    /// The last link of an audit chain: `(seq, hash)`; `None` for a chain with no link yet.
+    fn audit_head(&mut self, chain: &str) -> Result<Option<(i64, String)>, StoreError>;
+
+    /// Appends a link to an audit chain (inside a write). `Conflict` if (chain, seq) exists: another
+    /// writer appended that link first; the caller reads the head again and retries.
+    fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError>;
+
+    /// The names of every audit chain, sorted (a fan-out query).
+    fn audit_chains(&mut self) -> Result<Vec<String>, StoreError>;
+
+    /// Calls `f` with every link of an audit chain, in `seq` order (streamed: a chain may be long).
+    fn for_each_audit(&mut self, chain: &str, f: &mut dyn FnMut(AuditRecord) -> Result<(), StoreError>) -> Result<(), StoreError>;
+
+    /// Appends a business event (inside a write); returns the id assigned to it.
+    ///
+    /// Ids are unique and increase with each insertion, but they are taken when the row is
+    /// inserted, not when its transaction commits: on a backend with concurrent writers
+    /// (PostgreSQL) an event may become visible after one with a higher id.
+    fn append_event(&mut self, event: &EventRecord) -> Result<i64, StoreError>;
+
+    /// At most `limit` events with an id above `after_id`, by id, across every enterprise (a fan-out
+    /// query).
+    fn events_after(&mut self, after_id: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError>;
+
+    /// Stores a webhook subscription (inside a write): inserts it, or updates every field of the
+    /// stored one of that id but `created_at`.
+    fn upsert_webhook(&mut self, webhook: &WebhookRecord) -> Result<(), StoreError>;
+
+    /// Every webhook subscription, by id.
+    fn webhooks(&mut self) -> Result<Vec<WebhookRecord>, StoreError>;
+
+    /// The id of the last event delivered to a webhook; 0 when none was.
+    fn webhook_cursor(&mut self, webhook_id: &str) -> Result<i64, StoreError>;
+
+    /// Sets the id of the last event delivered to a webhook (inside a write).
+    fn set_webhook_cursor(&mut self, webhook_id: &str, event_id: i64) -> Result<(), StoreError>;
 }
 
 /// A boxed store is a store: the backend can be chosen at run time (`--db` path or URL).
@@ -263,5 +454,65 @@ impl<T: Store + ?Sized> Store for Box<T> {
     }
     fn records(&mut self, book: &BookKey, kind: &str) -> Result<Vec<EnterpriseRecord>, StoreError> {
         (**self).records(book, kind)
+    }
+    fn upsert_account(&mut self, account: &AccountRecord) -> Result<(), StoreError> {
+        (**self).upsert_account(account)
+    }
+    fn account(&mut self, login: &str) -> Result<Option<AccountRecord>, StoreError> {
+        (**self).account(login)
+    }
+    fn accounts(&mut self) -> Result<Vec<AccountRecord>, StoreError> {
+        (**self).accounts()
+    }
+    fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StoreError> {
+        (**self).insert_token(token)
+    }
+    fn token(&mut self, token_id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        (**self).token(token_id)
+    }
+    fn revoke_token(&mut self, token_id: &str, at: &str) -> Result<bool, StoreError> {
+        (**self).revoke_token(token_id, at)
+    }
+    fn tokens(&mut self, login: &str) -> Result<Vec<TokenRecord>, StoreError> {
+        (**self).tokens(login)
+    }
+    fn insert_session(&mut self, session: &SessionRecord) -> Result<(), StoreError> {
+        (**self).insert_session(session)
+    }
+    fn session(&mut self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        (**self).session(session_id)
+    }
+    fn revoke_session(&mut self, session_id: &str, at: &str) -> Result<bool, StoreError> {
+        (**self).revoke_session(session_id, at)
+    }
+    fn audit_head(&mut self, chain: &str) -> Result<Option<(i64, String)>, StoreError> {
+        (**self).audit_head(chain)
+    }
+    fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
+        (**self).append_audit(record)
+    }
+    fn audit_chains(&mut self) -> Result<Vec<String>, StoreError> {
+        (**self).audit_chains()
+    }
+    fn for_each_audit(&mut self, chain: &str, f: &mut dyn FnMut(AuditRecord) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        (**self).for_each_audit(chain, f)
+    }
+    fn append_event(&mut self, event: &EventRecord) -> Result<i64, StoreError> {
+        (**self).append_event(event)
+    }
+    fn events_after(&mut self, after_id: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
+        (**self).events_after(after_id, limit)
+    }
+    fn upsert_webhook(&mut self, webhook: &WebhookRecord) -> Result<(), StoreError> {
+        (**self).upsert_webhook(webhook)
+    }
+    fn webhooks(&mut self) -> Result<Vec<WebhookRecord>, StoreError> {
+        (**self).webhooks()
+    }
+    fn webhook_cursor(&mut self, webhook_id: &str) -> Result<i64, StoreError> {
+        (**self).webhook_cursor(webhook_id)
+    }
+    fn set_webhook_cursor(&mut self, webhook_id: &str, event_id: i64) -> Result<(), StoreError> {
+        (**self).set_webhook_cursor(webhook_id, event_id)
     }
 }

@@ -1,0 +1,131 @@
+//! Who is calling: every request but the public ones (`/healthz`, `/api/openapi.json`, the login page
+//! and `POST /api/v1/session`) carries an API token (`Authorization: Bearer …`) or a session cookie
+//! (`jiamao_session`, HttpOnly, SameSite=Strict; changes also need the session's CSRF token in
+//! `X-CSRF-Token`). The identity, request id, client address and time go with the request to the
+//! engine, which decides what is allowed (no rule lives here).
+
+use crate::error::ApiError;
+use crate::SharedEngine;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use jiamao_app::platform::{AuthError, Ctx};
+use jiamao_domain::access::Principal;
+use jiamao_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+tokio::task_local! {
+    /// The acting context of the request being served.
+    pub(crate) static CTX: Ctx;
+}
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "jiamao_session";
+/// The header that carries the CSRF token of a session on changes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The time: the one place the server reads the clock (the library takes it as an argument).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn random_id() -> String {
+    let mut b = [0u8; 8];
+    if getrandom::getrandom(&mut b).is_err() {
+        // Request ids need not be secret: the time will do.
+        b = now().timestamp_nanos_opt().unwrap_or_default().to_le_bytes();
+    }
+    jiamao_domain::audit::hex(&b)
+}
+
+/// The context of a request before it is authenticated.
+pub(crate) fn anonymous_ctx(headers: &HeaderMap, peer: Option<SocketAddr>) -> Ctx {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .map(str::to_owned)
+        .unwrap_or_else(random_id);
+    Ctx { principal: Principal::Anonymous, request_id, source: peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "-".to_owned()), now: now() }
+}
+
+/// The value of a cookie in the request.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+}
+
+fn is_public(method: &Method, path: &str) -> bool {
+    path == "/healthz" || path == "/api/openapi.json" || path == "/login" || (path == "/api/v1/session" && method == Method::POST)
+}
+
+/// The refusal of a request without valid credentials: the same answer whatever was wrong.
+pub(crate) fn unauthenticated(api: bool, path: &str) -> Response {
+    if api {
+        let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in (POST /api/v1/session) or send an API token (Authorization: Bearer …)").into_response();
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"jiamao\""));
+        r
+    } else {
+        let next: String = path.chars().filter(|c| c.is_ascii_alphanumeric() || "/-_.".contains(*c)).collect();
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    }
+}
+
+/// The middleware: authenticates, then serves the request with its context.
+pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<SharedEngine<S>>, request: Request, next: Next) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let mut ctx = anonymous_ctx(request.headers(), peer);
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    if !is_public(&method, &path) {
+        let api = path.starts_with("/api/");
+        let bearer = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(|v| v.trim().to_owned());
+        let session = cookie(request.headers(), SESSION_COOKIE);
+        let csrf = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let changes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if bearer.is_none() && session.is_none() {
+            return unauthenticated(api, &path);
+        }
+        let engine = Arc::clone(&engine);
+        let probe = ctx.clone();
+        let resolved = tokio::task::spawn_blocking(move || {
+            let mut e = engine.lock().map_err(|_| ApiError::poisoned())?;
+            e.set_ctx(probe);
+            let r = match (bearer, session) {
+                (Some(token), _) => e.authenticate_token(&token).map(|id| (id, true)),
+                (None, Some(secret)) => e.session(&secret, csrf.as_deref()),
+                (None, None) => Err(AuthError::BadCredentials),
+            };
+            Ok::<_, ApiError>(r)
+        })
+        .await;
+        let identity = match resolved {
+            Ok(Ok(Ok((identity, csrf_ok)))) => {
+                if changes && !csrf_ok {
+                    return ApiError::new(StatusCode::FORBIDDEN, "csrf", format!("a change made with a session needs its CSRF token in the {CSRF_HEADER} header")).into_response();
+                }
+                identity
+            }
+            Ok(Ok(Err(AuthError::Store(e)))) => {
+                tracing::error!("authentication failed on the store: {e}");
+                return ApiError::internal().into_response();
+            }
+            Ok(Ok(Err(_))) => return unauthenticated(api, &path),
+            Ok(Err(e)) => return if api { e.into_response() } else { crate::web::error_page(&e) },
+            Err(e) => {
+                tracing::error!("authentication did not finish: {e}");
+                return ApiError::internal().into_response();
+            }
+        };
+        ctx.principal = Principal::User(identity);
+    }
+    CTX.scope(ctx, next.run(request)).await
+}
+
+/// The context of the request being served (anonymous outside one).
+pub(crate) fn current() -> Ctx {
+    CTX.try_with(Clone::clone).unwrap_or_else(|_| anonymous_ctx(&HeaderMap::new(), None))
+}
