@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 
 pub mod platform;
 pub mod tax;
+pub mod webhooks;
 
 /// A failure of an application operation.
 #[derive(Debug, thiserror::Error)]

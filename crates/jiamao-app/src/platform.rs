@@ -139,6 +139,16 @@ pub const SESSION_HOURS: i64 = 12;
 pub const LOGIN_FAILURES: usize = 5;
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 
+/// A random identifier of `bytes` bytes, hex.
+pub(crate) fn random_id(bytes: usize) -> Result<String, AppError> {
+    Ok(random_hex(bytes)?)
+}
+
+/// The identity an account acts as (full rights of its role).
+pub(crate) fn identity_for(a: &AccountRecord) -> Result<Identity, StoreError> {
+    identity_of(a, false)
+}
+
 fn random_hex(bytes: usize) -> Result<String, StoreError> {
     let mut b = vec![0u8; bytes];
     getrandom::getrandom(&mut b).map_err(|e| StoreError::Database(format!("no randomness available: {e}")))?;

@@ -114,6 +114,11 @@ enum Command {
         #[command(subcommand)]
         command: platform_cmd::AuditCommand,
     },
+    /// Webhooks: subscriptions, signing key, delivery.
+    Webhook {
+        #[command(subcommand)]
+        command: platform_cmd::WebhookCommand,
+    },
     /// Business events after a cursor (the departments' feed), as JSON.
     Events {
         #[arg(long, default_value_t = 0)]
@@ -128,6 +133,9 @@ enum Command {
         /// Load the demo data set into the database first (when it is not there yet).
         #[arg(long)]
         demo: bool,
+        /// Deliver webhooks, signed with this key file (jiamao webhook keygen), every few seconds.
+        #[arg(long)]
+        webhook_key: Option<PathBuf>,
     },
     /// Load the demo data set (an enterprise, a book and a year of lists).
     Demo,
@@ -470,7 +478,25 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Token { command } => platform_cmd::token(&cli, command),
         Command::Audit { command } => platform_cmd::audit(&cli, command),
         Command::Events { after, limit } => platform_cmd::events(&cli, *after, *limit),
-        Command::Serve { addr, demo } => {
+        Command::Webhook { command } => platform_cmd::webhook(&cli, command),
+        Command::Serve { addr, demo, webhook_key } => {
+            if let Some(path) = webhook_key {
+                let key = platform_cmd::webhook_key(path)?;
+                // Its own connection: a slow receiver never holds up the API.
+                let mut worker = open_engine(&cli)?;
+                std::thread::spawn(move || loop {
+                    worker.set_ctx(jiamao_app::platform::Ctx::local(platform_cmd::now()));
+                    match worker.deliver_webhooks(&key, &mut jiamao_app::webhooks::HttpTransport { timeout: std::time::Duration::from_secs(10) }, 500) {
+                        Ok(r) => {
+                            for (hook, event, why) in &r.failed {
+                                tracing::warn!(%hook, event, %why, "webhook delivery failed; retried next round");
+                            }
+                        }
+                        Err(e) => tracing::error!("webhook delivery: {e}"),
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                });
+            }
             let mut engine = open_engine(&cli)?;
             if *demo {
                 demo::load(&mut engine).map_err(|e| app_failure(e, false))?;

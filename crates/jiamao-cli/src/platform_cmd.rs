@@ -76,6 +76,71 @@ pub(crate) enum AuditCommand {
     Check { heads: PathBuf },
 }
 
+#[derive(Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Subscribe a URL (http://…) to events, for an account (it receives what that account may see).
+    Add {
+        url: String,
+        /// The account the deliveries act as.
+        #[arg(long = "for")]
+        login: String,
+        /// Event kinds (comma-separated); default every kind the account may see.
+        #[arg(long, value_delimiter = ',')]
+        kinds: Vec<String>,
+    },
+    /// Every subscription and its cursor.
+    List,
+    /// Write a new signing key (hex) for deliveries; configure it with `--key` / `serve --webhook-key`.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// One delivery round now (as a cron job would run it): every pending event, signed with the key.
+    Deliver {
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        max: usize,
+    },
+}
+
+pub(crate) fn webhook(cli: &Cli, command: &WebhookCommand) -> Result<(), Failure> {
+    match command {
+        WebhookCommand::Add { url, login, kinds } => {
+            let mut engine = open_engine(cli)?;
+            let w = engine.add_webhook_for(Some(login), url, kinds).map_err(|e| app_failure(e, false))?;
+            println!("webhook {} → {} for {} ({})", w.id, w.url, w.login, if w.kinds.is_empty() { "every kind".to_owned() } else { w.kinds.join(", ") });
+            Ok(())
+        }
+        WebhookCommand::List => {
+            let mut engine = open_engine(cli)?;
+            print_json(&engine.webhooks().map_err(|e| app_failure(e, true))?)
+        }
+        WebhookCommand::Keygen { out } => {
+            if out.exists() {
+                return Err(Failure { code: 2, message: format!("{} exists; a new key goes to a new file", out.display()), json: None });
+            }
+            let hex = jiamao_app::webhooks::new_key_hex().map_err(|e| app_failure(e, false))?;
+            std::fs::write(out, format!("{hex}\n")).map_err(|e| Failure { code: 1, message: format!("{}: {e}", out.display()), json: None })?;
+            let key = jiamao_app::webhooks::WebhookKey::parse(&hex).map_err(|m| Failure { code: 1, message: m, json: None })?;
+            println!("webhook signing key {} written to {} (share it with receivers to verify X-Jiamao-Signature)", key.id, out.display());
+            Ok(())
+        }
+        WebhookCommand::Deliver { key, max } => {
+            let key = webhook_key(key)?;
+            let mut engine = open_engine(cli)?;
+            let r = engine.deliver_webhooks(&key, &mut jiamao_app::webhooks::HttpTransport { timeout: std::time::Duration::from_secs(10) }, *max).map_err(|e| app_failure(e, true))?;
+            print_json(&r)
+        }
+    }
+}
+
+/// Reads a webhook signing key file.
+pub(crate) fn webhook_key(path: &std::path::Path) -> Result<jiamao_app::webhooks::WebhookKey, Failure> {
+    let text = read_file(path, false)?;
+    jiamao_app::webhooks::WebhookKey::parse(&text).map_err(|m| Failure { code: 2, message: format!("{}: {m}", path.display()), json: None })
+}
+
 /// The current time: the one place (with `today`) the command line reads the clock.
 #[allow(clippy::disallowed_methods)]
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
