@@ -20,6 +20,7 @@ use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreE
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub mod crosscheck;
 pub mod platform;
 pub mod tax;
 pub mod webhooks;

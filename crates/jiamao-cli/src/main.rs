@@ -119,6 +119,11 @@ enum Command {
         #[command(subcommand)]
         command: platform_cmd::WebhookCommand,
     },
+    /// Department data and cross-checks (多方联网): FX receipts vs exports, tax-side VAT vs assessed.
+    Crosscheck {
+        #[command(subcommand)]
+        command: platform_cmd::DepartmentCommand,
+    },
     /// Business events after a cursor (the departments' feed), as JSON.
     Events {
         #[arg(long, default_value_t = 0)]
@@ -479,6 +484,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit { command } => platform_cmd::audit(&cli, command),
         Command::Events { after, limit } => platform_cmd::events(&cli, *after, *limit),
         Command::Webhook { command } => platform_cmd::webhook(&cli, command),
+        Command::Crosscheck { command } => platform_cmd::department(&cli, command),
         Command::Serve { addr, demo, webhook_key } => {
             if let Some(path) = webhook_key {
                 let key = platform_cmd::webhook_key(path)?;

@@ -135,6 +135,63 @@ pub(crate) fn webhook(cli: &Cli, command: &WebhookCommand) -> Result<(), Failure
     }
 }
 
+#[derive(Subcommand)]
+pub(crate) enum DepartmentCommand {
+    /// Load FX receipts (CSV `enterprise,receipt_no,received_on,currency,amount,list_no`).
+    FxLoad { file: PathBuf },
+    /// Load the VAT the tax side expects (CSV `enterprise,period,vat_expected`).
+    VatLoad { file: PathBuf },
+    /// FX receipts against declared export values of an enterprise over a period.
+    Fx {
+        enterprise: String,
+        #[arg(long)]
+        from: NaiveDate,
+        #[arg(long)]
+        to: NaiveDate,
+        /// Receipts short of exports by more than this share are flagged (default 0).
+        #[arg(long, default_value = "0")]
+        tolerance: String,
+    },
+    /// Domestic-sale VAT assessed and paid against what the tax side expects, by period.
+    Vat {
+        enterprise: String,
+        /// Default: today.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+}
+
+pub(crate) fn department(cli: &Cli, command: &DepartmentCommand) -> Result<(), Failure> {
+    let refused = |file: &PathBuf, problems: Vec<String>| {
+        let message = format!("{}: nothing was loaded ({} problems):\n  {}", file.display(), problems.len(), problems.join("\n  "));
+        Failure { code: 2, json: Some(serde_json::json!({"status": "rejected", "error": {"rule": "file_invalid", "message": message.clone(), "problems": problems}})), message }
+    };
+    match command {
+        DepartmentCommand::FxLoad { file } => {
+            let text = read_file(file, true)?;
+            let rows = jiamao_domain::crosscheck::parse_fx_receipts(&text, &file.display().to_string()).map_err(|p| refused(file, p))?;
+            let mut engine = open_engine(cli)?;
+            print_json(&engine.load_fx_receipts(&rows).map_err(|e| app_failure(e, true))?)
+        }
+        DepartmentCommand::VatLoad { file } => {
+            let text = read_file(file, true)?;
+            let rows = jiamao_domain::crosscheck::parse_vat_expectations(&text, &file.display().to_string()).map_err(|p| refused(file, p))?;
+            let mut engine = open_engine(cli)?;
+            print_json(&engine.load_vat_expectations(&rows).map_err(|e| app_failure(e, true))?)
+        }
+        DepartmentCommand::Fx { enterprise, from, to, tolerance } => {
+            let tolerance = jiamao_domain::decimal::parse(tolerance).map_err(|m| Failure { code: 2, message: format!("--tolerance: {m}"), json: None })?;
+            let mut engine = open_engine(cli)?;
+            print_json(&engine.fx_crosscheck(enterprise, *from, *to, tolerance).map_err(|e| app_failure(e, true))?)
+        }
+        DepartmentCommand::Vat { enterprise, as_of } => {
+            let mut engine = open_engine(cli)?;
+            let as_of = as_of.unwrap_or_else(|| now().date_naive());
+            print_json(&engine.vat_crosscheck(enterprise, as_of, &jiamao_domain::tax::TaxPolicy::default()).map_err(|e| app_failure(e, true))?)
+        }
+    }
+}
+
 /// Reads a webhook signing key file.
 pub(crate) fn webhook_key(path: &std::path::Path) -> Result<jiamao_app::webhooks::WebhookKey, Failure> {
     let text = read_file(path, false)?;

@@ -189,3 +189,43 @@ fn webhooks_reach_a_receiver_that_fails_and_recovers() {
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(v[0]["cursor"], ids[13]);
 }
+
+#[test]
+fn cross_checks_with_department_data() {
+    let Some(env) = Env::example() else { return };
+    // The example exports product 1: 78,000 (QD…002) and 65,000 (QD…007) USD; re-exports 640 (QD…010).
+    let fx = env.path("fx.csv");
+    std::fs::write(&fx, "enterprise,receipt_no,received_on,currency,amount,list_no\n91441900698123458E,FX-1,2026-03-01,502,78000,QD520026000000002\n91441900698123458E,FX-2,2026-08-10,502,60000,\n")
+        .unwrap();
+    let o = env.run(&["crosscheck", "fx-load", &fx]);
+    assert!(o.status.success(), "{}", text(&o));
+    let again = env.run(&["crosscheck", "fx-load", &fx]);
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((v["recorded"].as_u64(), v["duplicates"].as_u64()), (Some(0), Some(2)));
+    let o = env.run(&["crosscheck", "fx", "91441900698123458E", "--from", "2026-01-01", "--to", "2026-12-31"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Exports 78,000 + 65,000 + 640 = 143,640 against receipts 138,000: 5,640 short, flagged.
+    assert_eq!(v["rows"][0]["exported"], "143640");
+    assert_eq!(v["rows"][0]["shortfall"], "5640");
+    assert_eq!(v["flagged"], true);
+    let names: Vec<&str> = v["lists_without_named_receipt"].as_array().unwrap().iter().map(|l| l["list_no"].as_str().unwrap()).collect();
+    assert_eq!(names, ["QD520026000000007", "QD520026000000010"]);
+    // A file with a bad row is refused whole, listing the problem.
+    let bad = env.path("bad.csv");
+    std::fs::write(&bad, "enterprise,receipt_no,received_on,currency,amount,list_no\n91441900698123458E,FX-9,2026-13-01,502,1,\n").unwrap();
+    let o = env.run(&["crosscheck", "fx-load", &bad]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("received_on"), "{}", text(&o));
+    // The tax side: VAT it expects against what was assessed (no tariff loaded: the periods cannot
+    // be quoted, so VAT assessed is 0 and the rows are flagged, never silently equal).
+    let vat = env.path("vat.csv");
+    std::fs::write(&vat, "enterprise,period,vat_expected\n91441900698123458E,QD520026000000005,619.29\n").unwrap();
+    assert!(env.run(&["crosscheck", "vat-load", &vat]).status.success());
+    let o = env.run(&["crosscheck", "vat", "91441900698123458E", "--as-of", "2026-12-31"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["flagged"], true);
+    let row = v["rows"].as_array().unwrap().iter().find(|r| r["period"] == "QD520026000000005").unwrap().clone();
+    assert_eq!(row["vat_expected"], "619.29");
+    assert!(row["reason"].as_str().unwrap().contains("could not all be quoted"), "{row}");
+}

@@ -180,6 +180,10 @@ pub enum Action {
     ReadAudit,
     /// The event feed and webhooks.
     ReadEvents,
+    /// Hand over a department's data (FX receipts, the VAT the tax side expects).
+    LoadDepartmentData,
+    /// The cross-checks of department data against the ledger.
+    ReadCrossCheck,
 }
 
 impl Action {
@@ -197,12 +201,14 @@ impl Action {
             Action::ManageAccounts => "manage_accounts",
             Action::ReadAudit => "read_audit",
             Action::ReadEvents => "read_events",
+            Action::LoadDepartmentData => "load_department_data",
+            Action::ReadCrossCheck => "read_cross_check",
         }
     }
 
     /// Whether the action changes anything.
     pub fn writes(self) -> bool {
-        matches!(self, Action::FileBook | Action::PostLists | Action::CloseCycle | Action::RecordTax | Action::LoadPolicy | Action::ManageAccounts)
+        matches!(self, Action::FileBook | Action::PostLists | Action::CloseCycle | Action::RecordTax | Action::LoadPolicy | Action::ManageAccounts | Action::LoadDepartmentData)
     }
 }
 
@@ -234,13 +240,17 @@ pub fn permits(role: Role, action: Action) -> bool {
     use Action as A;
     use Role as R;
     match role {
-        R::EnterpriseOperator => matches!(action, A::ReadBook | A::ReadReport | A::FileBook | A::PostLists | A::ReadTax | A::RecordTax | A::ReadPolicy | A::ReadEvents),
-        R::EnterpriseAdmin => matches!(action, A::ReadBook | A::ReadReport | A::FileBook | A::PostLists | A::ReadTax | A::RecordTax | A::ReadPolicy | A::ReadEvents | A::ManageAccounts | A::ReadAudit),
-        R::CustomsOfficer => matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::ReadEvents),
-        R::CustomsSupervisor => matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::LoadPolicy | A::ReadEvents | A::ReadAudit),
+        R::EnterpriseOperator => matches!(action, A::ReadBook | A::ReadReport | A::FileBook | A::PostLists | A::ReadTax | A::RecordTax | A::ReadPolicy | A::ReadEvents | A::ReadCrossCheck),
+        R::EnterpriseAdmin => matches!(
+            action,
+            A::ReadBook | A::ReadReport | A::FileBook | A::PostLists | A::ReadTax | A::RecordTax | A::ReadPolicy | A::ReadEvents | A::ReadCrossCheck | A::ManageAccounts | A::ReadAudit
+        ),
+        R::CustomsOfficer => matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::ReadEvents | A::ReadCrossCheck),
+        R::CustomsSupervisor => matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::LoadPolicy | A::ReadEvents | A::ReadCrossCheck | A::ReadAudit),
         R::CommerceOfficer => matches!(action, A::ReadBook | A::ReadReport | A::ReadPolicy | A::ReadEvents),
-        R::TaxOfficer => matches!(action, A::ReadBook | A::ReadTax | A::ReadPolicy | A::ReadEvents),
-        R::FxOfficer | R::InspectionOfficer => matches!(action, A::ReadBook | A::ReadPolicy | A::ReadEvents),
+        R::TaxOfficer => matches!(action, A::ReadBook | A::ReadTax | A::ReadPolicy | A::ReadEvents | A::LoadDepartmentData | A::ReadCrossCheck),
+        R::FxOfficer => matches!(action, A::ReadBook | A::ReadPolicy | A::ReadEvents | A::LoadDepartmentData | A::ReadCrossCheck),
+        R::InspectionOfficer => matches!(action, A::ReadBook | A::ReadPolicy | A::ReadEvents),
         R::Bank => matches!(action, A::ReadPolicy),
         R::Auditor => !action.writes(),
         R::Admin => matches!(action, A::ManageAccounts | A::ReadPolicy | A::LoadPolicy | A::ReadAudit),

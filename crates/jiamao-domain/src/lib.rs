@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod audit;
 pub mod book;
 pub mod codes;
+pub mod crosscheck;
 pub mod cycle;
 pub mod date;
 pub mod decimal;
