@@ -350,21 +350,19 @@ impl<S: Store> Engine<S> {
     pub fn import_book_doc(&mut self, doc: BookDoc, source: &str) -> Result<BookImported, AppError> {
         let book = Book::from_doc(doc.clone(), &self.policy).map_err(|error| AppError::Book { source_name: source.to_owned(), error })?;
         let key = BookKey { enterprise: book.operator_uscc.clone(), book_no: book.book_no.clone() };
-        if let Some(owner) = self.book_key(&key.book_no)? {
-            if owner.enterprise != key.enterprise {
-                let error = BookError {
-                    at: "operator.uscc".into(),
-                    rule: "book_owner",
-                    message: format!("book {} belongs to enterprise {}; a book cannot change its operating enterprise", key.book_no, owner.enterprise),
-                };
-                return Err(AppError::Book { source_name: source.to_owned(), error });
-            }
-        }
         let (customs, region) = (book.master_customs.clone(), doc.operator.region_code.as_str().to_owned());
         let target = Target { enterprise: Some(&key.enterprise), master_customs: Some(&customs), region: Some(&region) };
         if let Err(denied) = access::decide(&self.ctx.principal, Action::FileBook, &target) {
             self.log_refusal(Action::FileBook, &format!("book {}", key.book_no), &denied)?;
             return Err(AppError::Forbidden(format!("book {} cannot be filed by this account", key.book_no)));
+        }
+        if let Some(owner) = self.book_key(&key.book_no)? {
+            if owner.enterprise != key.enterprise {
+                // Only the local operator learns which enterprise holds the number.
+                let holder = if self.ctx.principal == Principal::Local { format!("enterprise {}", owner.enterprise) } else { "another enterprise".to_owned() };
+                let error = BookError { at: "operator.uscc".into(), rule: "book_owner", message: format!("book {} belongs to {holder}; a book cannot change its operating enterprise", key.book_no) };
+                return Err(AppError::Book { source_name: source.to_owned(), error });
+            }
         }
         let doc_json = serde_json::to_string(&doc).map_err(|e| StoreError::Database(e.to_string()))?;
         let result = self.write(std::slice::from_ref(&key), |me| {
@@ -379,7 +377,8 @@ impl<S: Store> Engine<S> {
             Ok((r, commit))
         });
         if let Err(AppError::Store(StoreError::BookOwner(m))) = &result {
-            let error = BookError { at: "book_no".into(), rule: "book_owner", message: m.clone() };
+            let message = if self.ctx.principal == Principal::Local { m.clone() } else { format!("book number {} already belongs to another enterprise", key.book_no) };
+            let error = BookError { at: "book_no".into(), rule: "book_owner", message };
             return Err(AppError::Book { source_name: source.to_owned(), error });
         }
         result

@@ -273,7 +273,9 @@ impl<S: Store> Engine<S> {
         let target = Target { enterprise: if own_enterprise_only { Some(enterprise.unwrap_or("")) } else { None }, ..Target::default() };
         self.authorize(Action::ManageAccounts, &target, &format!("account {login}"))?;
         if own_enterprise_only && !matches!(role, Role::EnterpriseOperator | Role::EnterpriseAdmin) {
-            return Err(AppError::Forbidden("an enterprise administrator adds enterprise accounts only".to_owned()));
+            let denied = Denied { rule: "role", message: "an enterprise administrator adds enterprise accounts only".to_owned() };
+            self.log_refusal(Action::ManageAccounts, &format!("account {login}"), &denied)?;
+            return Err(AppError::Forbidden(denied.message));
         }
         let hash = hash_password(password)?;
         let at = self.ctx.at();
@@ -328,16 +330,11 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Issues an API token for an account (`jiamao token issue`); the token is returned once.
+    /// Issues an API token for an account (`jiamao token issue`); the token is returned once. An
+    /// account issues tokens for itself only (not with a read-only token); the local operator for any.
     pub fn issue_token(&mut self, login: &str, read_only: bool, expires_at: Option<DateTime<Utc>>) -> Result<IssuedToken, AppError> {
         let account = self.store.account(login)?;
-        let own = matches!(&self.ctx.principal, Principal::User(i) if i.login == login);
-        if !own {
-            let enterprise = account.as_ref().and_then(|a| a.enterprise.clone());
-            let own_enterprise_only = matches!(&self.ctx.principal, Principal::User(i) if i.role == Role::EnterpriseAdmin);
-            let target = Target { enterprise: if own_enterprise_only { Some(enterprise.as_deref().unwrap_or("")) } else { None }, ..Target::default() };
-            self.authorize(Action::ManageAccounts, &target, &format!("account {login}"))?;
-        }
+        self.own_token_action("issue_token", login)?;
         let Some(account) = account else { return Err(AppError::Input(format!("no account {login}"))) };
         if account.disabled {
             return Err(AppError::Input(format!("account {login} is disabled")));
@@ -362,12 +359,22 @@ impl<S: Store> Engine<S> {
         Ok(IssuedToken { token_id: token_id.clone(), login: login.to_owned(), read_only, expires_at: record.expires_at.clone(), token: format!("jm_{token_id}_{secret}") })
     }
 
-    /// Revokes a token: the account itself, or whoever manages accounts.
+    /// Revokes a token: the account itself (not with a read-only token), the local operator, an
+    /// administrator, or the enterprise administrator of the token's account.
     pub fn revoke_token(&mut self, token_id: &str) -> Result<bool, AppError> {
         let token = self.store.token(token_id)?;
-        let own = matches!((&self.ctx.principal, &token), (Principal::User(i), Some(t)) if i.login == t.login);
-        if !own {
-            self.authorize(Action::ManageAccounts, &Target::default(), &format!("token {token_id}"))?;
+        let owner = token.as_ref().map(|t| t.login.clone()).unwrap_or_default();
+        let own = matches!(&self.ctx.principal, Principal::User(i) if i.login == owner);
+        if own {
+            self.own_token_action("revoke_token", &owner)?;
+        } else {
+            let enterprise = match &token {
+                Some(t) => self.store.account(&t.login)?.and_then(|a| a.enterprise),
+                None => None,
+            };
+            let by_enterprise_admin = matches!(&self.ctx.principal, Principal::User(i) if i.role == Role::EnterpriseAdmin);
+            let target = Target { enterprise: if by_enterprise_admin { Some(enterprise.as_deref().unwrap_or("")) } else { None }, ..Target::default() };
+            self.authorize(Action::ManageAccounts, &target, &format!("token {token_id}"))?;
         }
         let at = self.ctx.at();
         self.write(&[], |me| {
@@ -377,6 +384,20 @@ impl<S: Store> Engine<S> {
             }
             Ok((done, done))
         })
+    }
+
+    /// A token action on `login`'s own tokens: allowed to the local operator and to the account
+    /// itself when it acts with full rights; refused (and logged) otherwise.
+    fn own_token_action(&mut self, action: &str, login: &str) -> Result<(), AppError> {
+        let reason = match &self.ctx.principal {
+            Principal::Local => return Ok(()),
+            Principal::User(i) if i.login == login && !i.read_only => return Ok(()),
+            Principal::User(i) if i.login == login => "a read-only token cannot issue or revoke tokens",
+            _ => "tokens are issued by their own account (or by the local operator)",
+        };
+        let denied = Denied { rule: "tokens", message: reason.to_owned() };
+        self.log_refusal(Action::ManageAccounts, &format!("{action} account {login}"), &denied)?;
+        Err(AppError::Forbidden(reason.to_owned()))
     }
 
     /// The identity a bearer token acts as.
@@ -410,6 +431,10 @@ impl<S: Store> Engine<S> {
         failures.retain(|t| *t > now - window);
         if failures.len() >= LOGIN_FAILURES {
             let retry = failures.first().map(|t| (*t + window - now).num_seconds().max(1)).unwrap_or(1);
+            let _ = self.write(&[], |me| {
+                me.audit_link(SYSTEM_CHAIN, "login", &format!("account {login}"), "refused", "{\"reason\":\"throttled\"}")?;
+                Ok(((), true))
+            });
             return Err(AuthError::Throttled(retry));
         }
         let account = self.store.account(login)?;
@@ -485,10 +510,11 @@ impl<S: Store> Engine<S> {
     /// (`jiamao audit verify`).
     pub fn audit_verify(&mut self) -> Result<AuditReport, AppError> {
         self.authorize(Action::ReadAudit, &Target::default(), "audit")?;
+        let only = self.own_chain_only();
         let mut chains = Vec::new();
         // (enterprise, list_no) → (digest, chain, seq) as recorded.
         let mut recorded: std::collections::HashMap<(String, String), (String, String, i64)> = std::collections::HashMap::new();
-        for chain in self.store.audit_chains()? {
+        for chain in self.store.audit_chains()?.into_iter().filter(|c| only.as_ref().is_none_or(|o| o == c)) {
             let mut walker = ChainWalker::new(&chain);
             self.store.for_each_audit(&chain, &mut |r| {
                 let link = Link {
@@ -527,7 +553,7 @@ impl<S: Store> Engine<S> {
         }
         let mut altered = Vec::new();
         let mut checked = 0u64;
-        for rec in self.store.books()? {
+        for rec in self.store.books()?.into_iter().filter(|r| only.as_ref().is_none_or(|o| *o == r.key.enterprise)) {
             let key = rec.key.clone();
             self.store.for_each_list(&key, 0, None, &mut |s| {
                 checked += 1;
@@ -545,11 +571,20 @@ impl<S: Store> Engine<S> {
         Ok(AuditReport { intact, chains, lists_checked: checked, altered_lists: altered })
     }
 
-    /// The head of every chain: (chain, seq, hash), to export signed.
+    /// An enterprise administrator reads its own enterprise's chain only.
+    fn own_chain_only(&self) -> Option<String> {
+        match &self.ctx.principal {
+            Principal::User(i) if i.role == Role::EnterpriseAdmin => Some(i.enterprise.clone().unwrap_or_default()),
+            _ => None,
+        }
+    }
+
+    /// The head of every chain (the caller may read): (chain, seq, hash), to export signed.
     pub fn audit_heads(&mut self) -> Result<Vec<(String, i64, String)>, AppError> {
         self.authorize(Action::ReadAudit, &Target::default(), "audit")?;
+        let only = self.own_chain_only();
         let mut out = Vec::new();
-        for chain in self.store.audit_chains()? {
+        for chain in self.store.audit_chains()?.into_iter().filter(|c| only.as_ref().is_none_or(|o| o == c)) {
             if let Some((seq, hash)) = self.store.audit_head(&chain)? {
                 out.push((chain, seq, hash));
             }
@@ -560,6 +595,9 @@ impl<S: Store> Engine<S> {
     /// Whether `chain` still holds link `seq` with `hash` (a signed head exported earlier).
     pub fn audit_holds(&mut self, chain: &str, seq: i64, hash: &str) -> Result<bool, AppError> {
         self.authorize(Action::ReadAudit, &Target::default(), "audit")?;
+        if self.own_chain_only().is_some_and(|o| o != chain) {
+            return Ok(false);
+        }
         let mut found = false;
         self.store.for_each_audit(chain, &mut |r| {
             if r.seq == seq && r.hash == hash {

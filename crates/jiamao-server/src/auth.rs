@@ -74,6 +74,12 @@ pub(crate) fn unauthenticated(api: bool, path: &str) -> Response {
     }
 }
 
+/// Logs a request refused before it reaches the engine (the engine writes its own refusals to the
+/// audit trail). Never the credentials themselves: only what kind was wrong.
+pub(crate) fn refused(ctx: &Ctx, method: &Method, path: &str, reason: &str) {
+    tracing::info!(request_id = %ctx.request_id, source = %ctx.source, %method, path, reason, "refused: not authenticated");
+}
+
 /// The middleware: authenticates, then serves the request with its context.
 pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<SharedEngine<S>>, request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
@@ -87,8 +93,10 @@ pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<Shared
         let csrf = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let changes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
         if bearer.is_none() && session.is_none() {
+            refused(&ctx, &method, &path, "no credentials");
             return unauthenticated(api, &path);
         }
+        let kind = if bearer.is_some() { "token" } else { "session" };
         let engine = Arc::clone(&engine);
         let probe = ctx.clone();
         let resolved = tokio::task::spawn_blocking(move || {
@@ -105,6 +113,7 @@ pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<Shared
         let identity = match resolved {
             Ok(Ok(Ok((identity, csrf_ok)))) => {
                 if changes && !csrf_ok {
+                    refused(&ctx, &method, &path, "a change with a session cookie and no valid CSRF token");
                     return ApiError::new(StatusCode::FORBIDDEN, "csrf", format!("a change made with a session needs its CSRF token in the {CSRF_HEADER} header")).into_response();
                 }
                 identity
@@ -113,7 +122,10 @@ pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<Shared
                 tracing::error!("authentication failed on the store: {e}");
                 return ApiError::internal().into_response();
             }
-            Ok(Ok(Err(_))) => return unauthenticated(api, &path),
+            Ok(Ok(Err(e))) => {
+                refused(&ctx, &method, &path, &format!("{kind}: {e}"));
+                return unauthenticated(api, &path);
+            }
             Ok(Err(e)) => return if api { e.into_response() } else { crate::web::error_page(&e) },
             Err(e) => {
                 tracing::error!("authentication did not finish: {e}");

@@ -55,6 +55,12 @@ impl ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the ledger engine is unavailable after an earlier failure; the server must be restarted")
     }
 
+    /// The acting account may not do this (its role, its jurisdiction or a read-only token): the
+    /// same answer whatever was refused; the refusal and its reason are in the audit trail.
+    pub fn forbidden() -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "not allowed for this account or token (its role, its jurisdiction, or a read-only token); the refusal is logged")
+    }
+
     /// A query parameter that does not parse.
     pub fn bad_query(parameter: &str, message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message).with_field(parameter)
@@ -90,6 +96,12 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         if let AppError::UnknownBook(_) = &e {
             return ApiError::new(StatusCode::NOT_FOUND, "unknown_book", e.to_string());
+        }
+        if let AppError::Forbidden(_) = &e {
+            // The engine's message names what was refused and why (a role, the enterprise of an
+            // account, …): it is in the audit trail; the caller learns only that it was refused, so
+            // that the answer is the same whatever exists.
+            return ApiError::forbidden();
         }
         if !e.is_rejection() {
             tracing::error!("{e}");
@@ -137,6 +149,14 @@ mod tests {
         assert_eq!(e.rule, "unknown_book");
         assert_eq!(e.body()["error"]["rule"], "unknown_book");
         assert!(e.body()["error"].get("field").is_none());
+    }
+
+    #[test]
+    fn refusals_are_403_without_the_engine_s_detail() {
+        let e = ApiError::from(AppError::Forbidden("op (enterprise_admin) has no jurisdiction over enterprise 91320505735624180G".into()));
+        assert_eq!((e.status, e.rule.as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+        assert!(!e.message.contains("91320505735624180G"), "{}", e.message);
+        assert_eq!(e, ApiError::from(AppError::Forbidden("role bank may not read_audit".into())), "every refusal answers alike");
     }
 
     #[test]

@@ -61,16 +61,29 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// - `GET /api/v1/tariff/{hs_code}?date=YYYY-MM-DD[&origin=CCC]`, `GET /api/v1/tariffs`,
 ///   `GET /api/v1/rates`.
 ///
-/// Web pages: `GET /` (the books) and `GET /books/{book_no}` (balances and the 报核 figures).
-/// `GET /healthz` answers `ok`.
+/// The platform (FORMAT.md "Enterprises, credit, accounts, server"):
+/// - `POST /api/v1/session` (log in with a password: the `jiamao_session` cookie and the CSRF token),
+///   `DELETE /api/v1/session` (log out), `GET /api/v1/me`;
+/// - `GET /api/v1/users`, `POST /api/v1/users`, `POST /api/v1/users/{login}/disable`;
+/// - `POST /api/v1/tokens` (an API token, shown once), `DELETE /api/v1/tokens/{token_id}`;
+/// - `GET /api/v1/events?after=&limit=` (the events the account may see, in commit order);
+/// - `GET /api/v1/audit/verify` (every audit chain walked).
+///
+/// Web pages: `GET /` (the books), `GET /books/{book_no}` (balances and the 报核 figures) and the
+/// login form at `/login`. `GET /healthz` answers `ok`.
 ///
 /// Errors are JSON `{"error": {"rule", "message", "field"?}}`: 400 for a bad query parameter or
-/// path, 404 `unknown_book`, 422 for a rejected document or tax request (the rule it broke: a missing
-/// tariff line or rate is `tariff_missing`, `rate_missing`, …, never a silent zero), 500 for a fault
-/// of the system (details only in the server log).
+/// path, 401 `unauthenticated` (no credentials, or a token or session that is unknown, expired,
+/// revoked or of a disabled account: one answer for all), 403 `forbidden` (the role, the jurisdiction
+/// or a read-only token; the reason goes to the audit trail only) or `csrf`, 404 `unknown_book` (also
+/// for a book the account may not see), 422 for a rejected document or tax request (the rule it
+/// broke: a missing tariff line or rate is `tariff_missing`, `rate_missing`, …, never a silent zero),
+/// 429 `throttled` (too many failed logins), 500 for a fault of the system (details only in the
+/// server log).
 ///
-/// Authentication and roles (bearer tokens, FORMAT.md "Roles") come with a later issue: until then
-/// every caller that can reach the address can read and post, so bind it to a trusted interface.
+/// Every route but `/healthz`, `/api/openapi.json`, `/login` and `POST /api/v1/session` needs an API
+/// token (`Authorization: Bearer jm_…`) or a session cookie (with `X-CSRF-Token` on changes); what
+/// an account may do is decided by the library (`jiamao_domain::access`).
 pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
     Router::new()
         .route("/", get(web::index::<S>))

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 description of the API, written by hand: it is the contract of the routes
 //! (FORMAT.md, "server"), so it changes only when the routes do.
 
+use crate::auth::SESSION_COOKIE;
 use axum::Json;
+use jiamao_domain::access::{Role, EVENT_POLICY};
 use serde_json::{json, Value};
 
 pub(crate) async fn handler() -> Json<Value> {
@@ -65,10 +67,374 @@ pub(crate) fn document() -> Value {
         "info": {
             "title": "加贸 Jiamao API — 加工贸易保税账册",
             "version": "1",
-            "description": "The JSON API of Jiamao, a bonded ledger for China processing trade. Documents follow the interchange format (FORMAT.md). Errors are {\"error\": {rule, message, field?}}. Authentication (bearer tokens and roles) comes later; until then the API is open to whoever can reach it. The web pages at / and /books/{book_no} are HTML and not part of this description."
+            "description": "The JSON API of Jiamao, a bonded ledger for China processing trade. Documents follow the interchange format (FORMAT.md). Errors are {\"error\": {rule, message, field?}}. Every operation but the login (POST /api/v1/session), /healthz and this description needs an API token (Authorization: Bearer jm_…) or the session cookie jiamao_session; a change made with the cookie also needs the session's CSRF token in X-CSRF-Token. Without valid credentials the answer is 401 unauthenticated, the same whatever was wrong (unknown, expired, revoked, a disabled account). What an account may do follows its role and jurisdiction: a refusal is 403 forbidden with no detail (the reason goes to the audit trail), and the data of a book the account may not see answers 404 unknown_book exactly as a book that does not exist. The web pages at /, /books/{book_no} and /login are HTML and not part of this description."
         },
-        "paths": merged(paths(), tax_paths()),
-        "components": { "schemas": merged(schemas(), tax_schemas()) }
+        "paths": secured(merged(merged(paths(), tax_paths()), platform_paths())),
+        "components": {
+            "schemas": merged(merged(schemas(), tax_schemas()), platform_schemas()),
+            "securitySchemes": {
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "jm_<token_id>_<secret>",
+                    "description": "An API token (POST /api/v1/tokens, or jiamao token issue): Authorization: Bearer jm_…. A read-only token may read what its account may read and change nothing."
+                },
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": SESSION_COOKIE,
+                    "description": "The browser session opened by POST /api/v1/session (HttpOnly, SameSite=Strict, 12 hours). Changes made with it also need csrfToken."
+                },
+                "csrfToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRF-Token",
+                    "description": "The CSRF token of the session (the csrf member of the login answer, also in the jiamao_csrf cookie): required with the session cookie on every change (any method but GET and HEAD), else 403 csrf."
+                }
+            }
+        },
+        "security": [{ "bearerToken": [] }, { "sessionCookie": [] }]
+    })
+}
+
+/// The public operations: no credentials needed.
+const PUBLIC: &[(&str, &str)] = &[("/healthz", "get"), ("/api/openapi.json", "get"), ("/api/v1/session", "post")];
+
+/// Adds what authentication does to every operation: `security: []` on the public ones; on the
+/// others the 401 answer, and on changes the CSRF requirement of the session cookie and the 403
+/// answer; a 404 unknown_book also stands for a book the account may not see.
+fn secured(mut paths: Value) -> Value {
+    let Some(paths_map) = paths.as_object_mut() else { return paths };
+    for (path, item) in paths_map.iter_mut() {
+        let Some(ops) = item.as_object_mut() else { continue };
+        for (method, op) in ops.iter_mut() {
+            let Some(op) = op.as_object_mut() else { continue };
+            if PUBLIC.contains(&(path.as_str(), method.as_str())) {
+                op.insert("security".into(), json!([]));
+                continue;
+            }
+            let change = method != "get";
+            if change {
+                op.insert("security".into(), json!([{ "bearerToken": [] }, { "sessionCookie": [], "csrfToken": [] }]));
+            }
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            responses.entry("401").or_insert_with(unauthenticated);
+            if change {
+                responses.entry("403").or_insert_with(|| {
+                    error_response("Refused: the account may not do this (rule forbidden: its role, its jurisdiction, or a read-only token; no detail is given), or a change made with the session cookie lacks a valid X-CSRF-Token (rule csrf).")
+                });
+            }
+            if let Some(not_found) = responses.get_mut("404").and_then(Value::as_object_mut) {
+                let described = not_found.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
+                if described.contains("unknown_book") {
+                    not_found
+                        .insert("description".into(), json!(format!("{described} The same answer when the account may not see the book (or may not do this on it): nothing says whether it exists.")));
+                }
+            }
+        }
+    }
+    paths
+}
+
+fn unauthenticated() -> Value {
+    json!({
+        "description": "Not authenticated (rule unauthenticated): no credentials, or a token or session that is unknown, expired, revoked or of a disabled account. The answer is the same whatever was wrong.",
+        "headers": { "WWW-Authenticate": { "description": "Bearer realm=\"jiamao\"", "schema": { "type": "string" } } },
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+fn forbidden(what: &str) -> Value {
+    error_response(&format!("Refused (rule forbidden, no detail; the reason goes to the audit trail): {what}"))
+}
+
+fn strict_body(description: &str, schema_ref: &str) -> Value {
+    json!({ "description": description, "required": true, "content": { "application/json": { "schema": { "$ref": schema_ref } } } })
+}
+
+fn set_cookie(what: &str) -> Value {
+    json!({ "description": what, "schema": { "type": "string" } })
+}
+
+/// The routes of the platform: the session, accounts, tokens, the event feed, the audit chains.
+fn platform_paths() -> Value {
+    let no_content = |what: &str| json!({ "description": what });
+    json!({
+        "/api/v1/session": {
+            "post": {
+                "operationId": "login",
+                "summary": "Log in with a password: opens a browser session.",
+                "description": "Sets the session cookie jiamao_session (HttpOnly, SameSite=Strict) and jiamao_csrf, and answers the CSRF token to send as X-CSRF-Token with every change made with the cookie. After 5 failed logins of one account within 15 minutes, the account's logins are refused (429) for the rest of the window, whatever the password.",
+                "requestBody": strict_body("The login and password.", "#/components/schemas/LoginRequest"),
+                "responses": {
+                    "200": {
+                        "description": "Logged in.",
+                        "headers": { "Set-Cookie": set_cookie("jiamao_session=…; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200, and jiamao_csrf=…") },
+                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Session" } } }
+                    },
+                    "401": error_response("The login or the password is wrong, or the account is disabled (rule unauthenticated): the same answer for all, and for a login that does not exist."),
+                    "413": error_response("The body is larger than the server accepts (16 MiB)."),
+                    "422": error_response("The body is not a login document (rule document_format)."),
+                    "429": {
+                        "description": "Too many failed logins of this account (rule throttled).",
+                        "headers": { "Retry-After": { "description": "Seconds until logins of the account are accepted again.", "schema": { "type": "integer", "minimum": 1 } } },
+                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+                    },
+                    "500": error_response("A fault of the server.")
+                }
+            },
+            "delete": {
+                "operationId": "logout",
+                "summary": "Log out: the session cookie stops working.",
+                "description": "With a session cookie, ends that session (a change: X-CSRF-Token required). With a bearer token there is no session to end; the answer is the same.",
+                "responses": {
+                    "204": {
+                        "description": "Logged out; the cookies are cleared.",
+                        "headers": { "Set-Cookie": set_cookie("jiamao_session=; Max-Age=0, and jiamao_csrf=; Max-Age=0") }
+                    },
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/me": {
+            "get": {
+                "operationId": "me",
+                "summary": "The account the request acts as: login, role, jurisdiction, and whether the token is read-only.",
+                "responses": {
+                    "200": ok("The identity.", json!({ "$ref": "#/components/schemas/Me" })),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/users": {
+            "get": {
+                "operationId": "listUsers",
+                "summary": "The accounts the caller manages (never a password or its hash).",
+                "description": "The system administrator sees every account; an enterprise administrator the accounts of its enterprise.",
+                "responses": {
+                    "200": ok("The accounts, by login.", json!({ "type": "array", "items": { "$ref": "#/components/schemas/Account" } })),
+                    "403": forbidden("the role does not manage accounts."),
+                    "500": error_response("A fault of the server.")
+                }
+            },
+            "post": {
+                "operationId": "addUser",
+                "summary": "Add an account with its role, jurisdiction and password (stored as an argon2id hash).",
+                "description": "The jurisdiction fields follow the role: enterprise roles and banks name their enterprise; customs officers their 4-digit customs district; commerce officers their 2-digit province; tax, foreign-exchange and inspection officers at most a province; the auditor and the administrator nothing. An enterprise administrator adds enterprise accounts of its own enterprise only.",
+                "requestBody": strict_body("The new account.", "#/components/schemas/NewAccount"),
+                "responses": {
+                    "201": ok("The account was added.", json!({ "$ref": "#/components/schemas/Account" })),
+                    "403": forbidden("the role does not manage accounts, or not of that enterprise or role."),
+                    "413": error_response("The body is larger than the server accepts (16 MiB)."),
+                    "422": error_response("The account was refused: document_format (field names the place, for example an unknown role), or rule rejected (a login of 1 to 64 characters without spaces, a password of at least 10 characters, jurisdiction fields that fit the role, a valid enterprise code, a login not yet taken)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/users/{login}/disable": {
+            "post": {
+                "operationId": "disableUser",
+                "summary": "Disable an account: its tokens and sessions stop working at once.",
+                "parameters": [{ "name": "login", "in": "path", "required": true, "description": "The account's login.", "schema": { "type": "string" } }],
+                "responses": {
+                    "204": no_content("The account is disabled."),
+                    "403": forbidden("the role does not manage accounts, or not this one (the same answer whether the account exists or not)."),
+                    "422": error_response("There is no such account (rule rejected)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/tokens": {
+            "post": {
+                "operationId": "issueToken",
+                "summary": "Issue an API token for an account: the token is in the answer once and never stored (only its hash).",
+                "description": "An account issues tokens for itself; whoever manages accounts, for the accounts it manages.",
+                "requestBody": strict_body("Whose token, read-only or not, and when it expires.", "#/components/schemas/TokenRequest"),
+                "responses": {
+                    "201": ok("The token (keep it: it cannot be shown again).", json!({ "$ref": "#/components/schemas/IssuedToken" })),
+                    "403": forbidden("a token for another account that the caller does not manage."),
+                    "413": error_response("The body is larger than the server accepts (16 MiB)."),
+                    "422": error_response("Refused: document_format (field names the place; expires_at must be RFC 3339), or rule rejected (no such account, or it is disabled)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/tokens/{token_id}": {
+            "delete": {
+                "operationId": "revokeToken",
+                "summary": "Revoke an API token: it stops working at once.",
+                "description": "An account revokes its own tokens; whoever manages accounts, the tokens of the accounts it manages.",
+                "parameters": [{ "name": "token_id", "in": "path", "required": true, "description": "The token's id (token_id of the issue answer: the part after jm_ and before the secret).", "schema": { "type": "string" } }],
+                "responses": {
+                    "204": no_content("The token is revoked."),
+                    "403": forbidden("another account's token, and the caller does not manage accounts."),
+                    "404": error_response("There is no such token, or it was revoked before (rule unknown_token)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/events": {
+            "get": {
+                "operationId": "events",
+                "summary": "The business events the account may see (by role and jurisdiction), in commit order, after a cursor.",
+                "description": "Pass the answer's next as after to continue: every event the account may see arrives once, in order. An empty page means there is nothing newer yet.",
+                "parameters": [
+                    { "name": "after", "in": "query", "required": false, "description": "The cursor: events with a larger id (default 0, from the start).", "schema": { "type": "integer", "minimum": 0 } },
+                    { "name": "limit", "in": "query", "required": false, "description": "At most this many events (default 100, at most 1000).", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }
+                ],
+                "responses": {
+                    "200": ok("A page of events and the next cursor.", json!({ "$ref": "#/components/schemas/EventPage" })),
+                    "400": error_response("A query parameter is malformed or unknown (rule bad_query)."),
+                    "403": forbidden("the role reads no events."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/audit/verify": {
+            "get": {
+                "operationId": "auditVerify",
+                "summary": "Walk every audit chain (hash-linked) and check every posted list against the digest recorded when it was posted.",
+                "responses": {
+                    "200": ok("The verification: intact is false when a chain is broken or a list altered.", json!({ "$ref": "#/components/schemas/AuditReport" })),
+                    "403": forbidden("the role does not read the audit trail."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        }
+    })
+}
+
+/// The schemas of the platform.
+fn platform_schemas() -> Value {
+    let role = json!({ "$ref": "#/components/schemas/Role" });
+    let nullable = |description: &str| json!({ "type": ["string", "null"], "description": description });
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let kinds: Vec<&str> = EVENT_POLICY.iter().map(|(k, _)| *k).collect();
+    let timestamp = json!({ "type": "string", "format": "date-time", "description": "RFC 3339, UTC." });
+    json!({
+        "Role": { "type": "string", "enum": roles, "description": "A role of the platform (FORMAT.md \"Enterprises, credit, accounts, server\")." },
+        "LoginRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["login", "password"],
+            "properties": { "login": { "type": "string" }, "password": { "type": "string", "format": "password" } }
+        },
+        "Session": {
+            "type": "object",
+            "required": ["login", "role", "csrf", "expires_at"],
+            "properties": {
+                "login": { "type": "string" },
+                "role": role,
+                "csrf": { "type": "string", "description": "The CSRF token: send it as X-CSRF-Token with every change made with the session cookie." },
+                "expires_at": timestamp
+            }
+        },
+        "Me": {
+            "type": "object",
+            "required": ["login", "role", "role_zh", "enterprise", "customs", "province", "read_only"],
+            "properties": {
+                "login": { "type": "string" },
+                "role": role,
+                "role_zh": { "type": "string", "description": "The role's Chinese name." },
+                "enterprise": nullable("Enterprise roles and banks: the enterprise's unified social credit code."),
+                "customs": nullable("Customs roles: the 4-digit customs district."),
+                "province": nullable("Commerce (and optionally tax, FX, inspection) officers: the 2-digit province code."),
+                "read_only": { "type": "boolean", "description": "The request carries a read-only token." }
+            }
+        },
+        "Account": {
+            "type": "object",
+            "required": ["login", "role", "disabled", "created_at"],
+            "properties": {
+                "login": { "type": "string" },
+                "role": role,
+                "enterprise": { "type": "string" },
+                "customs": { "type": "string" },
+                "province": { "type": "string" },
+                "disabled": { "type": "boolean" },
+                "created_at": timestamp
+            }
+        },
+        "NewAccount": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["login", "role", "password"],
+            "properties": {
+                "login": { "type": "string", "minLength": 1, "maxLength": 64, "description": "No spaces." },
+                "role": role,
+                "enterprise": { "type": "string", "description": "Unified social credit code (enterprise roles, bank)." },
+                "customs": { "type": "string", "pattern": "^[0-9]{4}$", "description": "Customs district (customs roles)." },
+                "province": { "type": "string", "pattern": "^[0-9]{2}$", "description": "Province code (commerce officers; optional for tax, FX and inspection officers)." },
+                "password": { "type": "string", "format": "password", "minLength": 10 }
+            }
+        },
+        "TokenRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["login"],
+            "properties": {
+                "login": { "type": "string", "description": "The account the token acts as." },
+                "read_only": { "type": "boolean", "default": false, "description": "A read-only token: every change is refused." },
+                "expires_at": { "type": "string", "format": "date-time", "description": "RFC 3339 (2026-12-31T00:00:00Z); no expiry when absent." }
+            }
+        },
+        "IssuedToken": {
+            "type": "object",
+            "required": ["token_id", "login", "read_only", "token"],
+            "properties": {
+                "token_id": { "type": "string", "description": "The id to revoke it by." },
+                "login": { "type": "string" },
+                "read_only": { "type": "boolean" },
+                "expires_at": timestamp,
+                "token": { "type": "string", "description": "jm_<token_id>_<secret>: shown this once, never stored." }
+            }
+        },
+        "Event": {
+            "type": "object",
+            "required": ["id", "enterprise", "kind", "at", "body"],
+            "properties": {
+                "id": { "type": "integer", "description": "Increasing in commit order: the cursor." },
+                "enterprise": { "type": "string", "description": "The enterprise concerned; empty for national data (tariff, rates)." },
+                "kind": { "type": "string", "enum": kinds },
+                "at": timestamp,
+                "body": { "type": "object", "description": "What happened: book_no, list_no, revision, cycle_no, … with the book's master_customs and region; name, valid_from and entries for national data." }
+            }
+        },
+        "EventPage": {
+            "type": "object",
+            "required": ["events", "next"],
+            "properties": {
+                "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } },
+                "next": { "type": "integer", "description": "Pass as after to continue." }
+            }
+        },
+        "AuditChain": {
+            "type": "object",
+            "required": ["chain", "links", "head_seq", "head_hash"],
+            "properties": {
+                "chain": { "type": "string", "description": "An enterprise's unified social credit code, or system (accounts, logins, refusals, national data)." },
+                "links": { "type": "integer", "minimum": 0 },
+                "head_seq": { "type": "integer" },
+                "head_hash": { "type": "string" },
+                "broken_at": { "type": "integer", "description": "The first link that does not verify (absent when the chain is intact)." },
+                "reason": { "type": "string" }
+            }
+        },
+        "AlteredList": {
+            "type": "object",
+            "required": ["enterprise", "list_no", "chain", "seq"],
+            "properties": { "enterprise": { "type": "string" }, "list_no": { "type": "string" }, "chain": { "type": "string" }, "seq": { "type": "integer", "description": "The link that recorded its posting." } }
+        },
+        "AuditReport": {
+            "type": "object",
+            "required": ["intact", "chains", "lists_checked", "altered_lists"],
+            "properties": {
+                "intact": { "type": "boolean" },
+                "chains": { "type": "array", "items": { "$ref": "#/components/schemas/AuditChain" } },
+                "lists_checked": { "type": "integer", "minimum": 0 },
+                "altered_lists": { "type": "array", "items": { "$ref": "#/components/schemas/AlteredList" }, "description": "Posted lists whose stored content no longer has the digest recorded at their posting." }
+            }
+        }
     })
 }
 
@@ -113,7 +479,7 @@ fn paths() -> Value {
             "post": {
                 "operationId": "postLists",
                 "summary": "Post lists (保税核注清单) in order; each posts atomically and on its own.",
-                "description": "Answers 200 with one outcome per list, exactly as `jiamao list post --json` prints them, even when some lists were rejected (the others stay posted). A body that is not valid JSON as a whole posts nothing and is answered 422.",
+                "description": "Answers 200 with one outcome per list, exactly as `jiamao list post --json` prints them, even when some lists were rejected (the others stay posted). A list for a book the account may not post to is rejected with rule unknown_book, exactly like a list for a book that does not exist. A body that is not valid JSON as a whole posts nothing and is answered 422.",
                 "requestBody": body("One list object or an array of them.", "#/components/schemas/ListFile"),
                 "responses": {
                     "200": {
@@ -891,7 +1257,8 @@ mod tests {
     /// The taxation routes and schemas are merged into the document: none may replace another.
     #[test]
     fn merged_parts_do_not_overlap() {
-        for (a, b) in [(paths(), tax_paths()), (schemas(), tax_schemas())] {
+        let parts = [(paths(), tax_paths()), (schemas(), tax_schemas()), (merged(paths(), tax_paths()), platform_paths()), (merged(schemas(), tax_schemas()), platform_schemas())];
+        for (a, b) in parts {
             let (Some(a), Some(b)) = (a.as_object().cloned(), b.as_object().cloned()) else { panic!("not objects") };
             for k in b.keys() {
                 assert!(!a.contains_key(k), "{k} is defined twice");

@@ -44,6 +44,8 @@ pub(crate) async fn login<S: Store + 'static>(State(engine): State<SharedEngine<
     let s = match result {
         Ok(s) => s,
         Err(AuthError::Throttled(secs)) => {
+            let ctx = auth::current();
+            tracing::info!(request_id = %ctx.request_id, source = %ctx.source, retry_after = secs, "refused: login throttled");
             let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", format!("too many failed logins; try again in {secs} seconds")).into_response();
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
@@ -54,7 +56,12 @@ pub(crate) async fn login<S: Store + 'static>(State(engine): State<SharedEngine<
             tracing::error!("login failed on the store: {e}");
             return Err(ApiError::internal());
         }
-        Err(_) => return Ok(auth::unauthenticated(true, "/api/v1/session")),
+        Err(e) => {
+            // The login name is not logged: people type passwords into it.
+            let ctx = auth::current();
+            tracing::info!(request_id = %ctx.request_id, source = %ctx.source, reason = %e, "refused: login");
+            return Ok(auth::unauthenticated(true, "/api/v1/session"));
+        }
     };
     let max_age = SESSION_HOURS * 3600;
     let view = SessionView { login: s.identity.login.clone(), role: s.identity.role, csrf: s.csrf.clone(), expires_at: jiamao_app::platform::timestamp(s.expires_at) };
@@ -152,11 +159,16 @@ pub(crate) async fn issue_token<S: Store + 'static>(State(engine): State<SharedE
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }
 
-/// `DELETE /api/v1/tokens/{token_id}`.
+/// `DELETE /api/v1/tokens/{token_id}`: 204 when revoked, 404 `unknown_token` when there is no such
+/// token or it was revoked before.
 pub(crate) async fn revoke_token<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>) -> Result<StatusCode, ApiError> {
     let id = path_text(path)?;
     let done = with_engine(&engine, move |e| Ok(e.revoke_token(&id)?)).await?;
-    Ok(if done { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND })
+    if done {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_token", "there is no such token to revoke (unknown, or revoked before)"))
+    }
 }
 
 #[derive(Deserialize)]

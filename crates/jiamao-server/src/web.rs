@@ -16,6 +16,7 @@ use jiamao_store::Store;
 pub(crate) fn error_page(e: &ApiError) -> Response {
     let (zh, en) = match e.status {
         StatusCode::NOT_FOUND => ("未找到", "Not found"),
+        StatusCode::FORBIDDEN => ("不允许", "Not allowed"),
         s if s.is_client_error() => ("请求有误", "Bad request"),
         _ => ("服务器错误", "Server error"),
     };

@@ -2,6 +2,9 @@
 //! The server as a client sees it: each test spawns the whole application on a random port against
 //! its own fresh SQLite file, and talks HTTP/1.1 to it over a plain TCP connection.
 
+mod common;
+
+use common::{Reply, PAGES, PUBLIC, ROUTES};
 use jiamao_app::Engine;
 use jiamao_store_sqlite::{Durability, SqliteStore};
 use serde_json::Value;
@@ -23,6 +26,9 @@ struct App {
 /// The example book's operating enterprise.
 const ENTERPRISE: &str = "91441900698123458E";
 
+/// The password of the test account.
+const PASSWORD: &str = "a long test password";
+
 /// Starts the application. The listener is bound before the server task is spawned, so requests
 /// made right away wait in the backlog instead of failing: no sleeps needed.
 async fn spawn_app() -> App {
@@ -35,7 +41,7 @@ async fn spawn_app_with_engine() -> (App, Arc<Mutex<Engine<SqliteStore>>>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(&dir.path().join("jiamao.db"), Durability::Full).expect("open store");
     let mut e = Engine::new(store);
-    e.add_user("tester", jiamao_domain::access::Role::EnterpriseAdmin, Some(ENTERPRISE), None, None, "a long test password").expect("account");
+    e.add_user("tester", jiamao_domain::access::Role::EnterpriseAdmin, Some(ENTERPRISE), None, None, PASSWORD).expect("account");
     let token = e.issue_token("tester", false, None).expect("token").token;
     let engine = Arc::new(Mutex::new(e));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -44,63 +50,15 @@ async fn spawn_app_with_engine() -> (App, Arc<Mutex<Engine<SqliteStore>>>) {
     (App { addr, token, _dir: dir }, engine)
 }
 
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let eol = raw.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
-        let size_text = std::str::from_utf8(&raw[..eol]).expect("chunk size text");
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).expect("chunk size");
-        raw = &raw[eol + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
-    }
-}
-
-/// One request on its own connection (`Connection: close`), read to the end.
+/// One request with the app's token on its own connection, read to the end.
 async fn request(app: &App, method: &str, path: &str, body: Option<&str>) -> Reply {
-    let mut stream = TcpStream::connect(app.addr).await.expect("connect");
-    let body = body.unwrap_or("");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        app.addr,
-        app.token,
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.expect("write head");
-    stream.write_all(body.as_bytes()).await.expect("write body");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read reply");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
-    let head = std::str::from_utf8(&raw[..split]).expect("head is text");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("status line");
-    let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
-    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
-    let mut reply = Reply { status, headers, body: String::new() };
-    let content = &raw[split + 4..];
-    let content = if reply.header("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) { dechunk(content) } else { content.to_vec() };
-    reply.body = String::from_utf8(content).expect("body is UTF-8");
-    reply
+    let auth = format!("Bearer {}", app.token);
+    common::send(app.addr, method, path, &[("Authorization", &auth)], body.map(str::as_bytes)).await
+}
+
+/// The same without credentials.
+async fn anonymous(app: &App, method: &str, path: &str) -> Reply {
+    common::send(app.addr, method, path, &[], None).await
 }
 
 async fn get(app: &App, path: &str) -> Reply {
@@ -526,31 +484,40 @@ async fn domestic_sale_taxation_over_http() {
     assert!(rates.iter().any(|x| x["kind"] == "deferred_interest"), "the built-in rates are listed too");
 }
 
-/// Every route the router serves, with its methods: what the OpenAPI document must describe.
-const ROUTES: &[(&str, &[&str])] = &[
-    ("/api/v1/books", &["get", "post"]),
-    ("/api/v1/lists", &["post"]),
-    ("/api/v1/books/{book_no}/balance", &["get"]),
-    ("/api/v1/books/{book_no}/reconcile", &["get", "post"]),
-    ("/api/v1/books/{book_no}/materials/{seq}/explain", &["get"]),
-    ("/api/v1/tax/quote", &["post"]),
-    ("/api/v1/books/{book_no}/tax/periods", &["get"]),
-    ("/api/v1/books/{book_no}/tax/payments", &["post"]),
-    ("/api/v1/books/{book_no}/tax/schedule", &["get", "post"]),
-    ("/api/v1/tariff/{hs_code}", &["get"]),
-    ("/api/v1/tariffs", &["get"]),
-    ("/api/v1/rates", &["get"]),
-    ("/api/openapi.json", &["get"]),
-    ("/healthz", &["get"]),
-];
+#[test]
+fn the_route_table_is_what_the_router_registers() {
+    let registered = common::registered_routes();
+    assert!(registered.len() >= ROUTES.len(), "too few routes read from src/lib.rs: {registered:?}");
+    let mut table: Vec<(String, Vec<String>)> = ROUTES.iter().chain(PAGES).map(|(p, m)| (p.to_string(), m.iter().map(|m| m.to_string()).collect())).collect();
+    for (_, methods) in &mut table {
+        methods.sort();
+    }
+    for (path, methods) in &registered {
+        let listed = table.iter().find(|(p, _)| p == path);
+        assert_eq!(listed.map(|(_, m)| m), Some(methods), "{path} is registered in src/lib.rs with {methods:?}: add it to ROUTES (tests/common) and to the OpenAPI document");
+    }
+    for (path, _) in &table {
+        assert!(registered.iter().any(|(p, _)| p == path), "{path} is in the route table but not registered in src/lib.rs");
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_describes_every_route() {
     let app = spawn_app().await;
-    let r = get(&app, "/api/openapi.json").await;
+    let r = anonymous(&app, "GET", "/api/openapi.json").await;
     assert_eq!(r.status, 200);
     let doc = r.json();
     assert_eq!(doc["openapi"], "3.1.0");
+    // Every registered /api/v1 route (and the two public ones) is described, with exactly its methods.
+    for (path, methods) in common::registered_routes() {
+        if path.starts_with("/api/") || path == "/healthz" {
+            let described: Vec<String> = doc["paths"][&path].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            for method in &methods {
+                assert!(doc["paths"][&path][method].is_object(), "{} {path} is registered but not described", method.to_ascii_uppercase());
+            }
+            assert_eq!(described.len(), methods.len(), "{path}: described methods {described:?}, served {methods:?}");
+        }
+    }
     for (path, methods) in ROUTES {
         for method in *methods {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} is not described");
@@ -561,10 +528,41 @@ async fn openapi_describes_every_route() {
     assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(ROUTES.len()), "a described path the server does not serve");
     assert!(doc["paths"]["/api/v1/lists"]["post"]["responses"]["200"]["headers"]["X-Jiamao-Rejected"].is_object());
 
+    // Security: the schemes, the default requirement, and the public operations marked as such.
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!((&schemes["bearerToken"]["type"], &schemes["bearerToken"]["scheme"]), (&Value::from("http"), &Value::from("bearer")), "{schemes}");
+    assert_eq!((&schemes["sessionCookie"]["in"], &schemes["sessionCookie"]["name"]), (&Value::from("cookie"), &Value::from("jiamao_session")), "{schemes}");
+    assert_eq!((&schemes["csrfToken"]["in"], &schemes["csrfToken"]["name"]), (&Value::from("header"), &Value::from("X-CSRF-Token")), "{schemes}");
+    let top: Vec<Value> = doc["security"].as_array().cloned().unwrap_or_default();
+    assert!(top.contains(&serde_json::json!({"bearerToken": []})) && top.contains(&serde_json::json!({"sessionCookie": []})), "{}", doc["security"]);
+    for (path, operations) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in operations.as_object().expect("operations") {
+            let public = PUBLIC.contains(&(path.as_str(), method.as_str()));
+            let security = op.get("security");
+            if public {
+                assert_eq!(security, Some(&serde_json::json!([])), "{method} {path} is public: security []");
+            } else {
+                assert!(security.is_none_or(|s| s.as_array().is_some_and(|a| !a.is_empty())), "{method} {path} needs credentials but says security []");
+                assert!(op["responses"]["401"].is_object(), "{method} {path}: no 401 answer described");
+                if method != "get" {
+                    assert!(op["responses"]["403"].is_object(), "{method} {path}: no 403 answer described (csrf, forbidden)");
+                    assert!(security.is_some_and(|s| s.to_string().contains("csrfToken")), "{method} {path}: a change with the session cookie needs the CSRF token");
+                }
+            }
+            // What the document says is what the server does: anonymous callers are refused with 401
+            // exactly where the document asks for credentials.
+            let concrete = path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090").replace("{login}", "nobody").replace("{token_id}", "NOPE");
+            let r = anonymous(&app, &method.to_ascii_uppercase(), &concrete).await;
+            assert_eq!(r.status == 401, !public, "{method} {path} anonymously: {} {}", r.status, r.body);
+        }
+    }
+    let login = &doc["paths"]["/api/v1/session"]["post"]["responses"];
+    assert!(login["429"]["headers"]["Retry-After"].is_object() && login["200"]["headers"]["Set-Cookie"].is_object(), "{login}");
+
     // Every described operation is served: none falls through to the fallback (404 not_found) or is
     // refused as a method the path does not have (405). Requests carry no body and unknown names.
     for (path, operations) in doc["paths"].as_object().expect("paths") {
-        let concrete = path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090");
+        let concrete = path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090").replace("{login}", "nobody").replace("{token_id}", "NOPE");
         for method in operations.as_object().expect("operations").keys() {
             let r = request(&app, &method.to_ascii_uppercase(), &concrete, None).await;
             assert_ne!(r.status, 405, "{method} {path}: {}", r.body);
@@ -572,6 +570,45 @@ async fn openapi_describes_every_route() {
             assert!(!fell_through, "{method} {path} is described but not served: {}", r.body);
         }
     }
+
+    // The platform's answers have the shapes the document gives them.
+    let schema = |path: &str, method: &str, status: &str| doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"].clone();
+    let check = |what: &str, schema: Value, value: &Value| {
+        if let Err(e) = common::conforms(&doc, &schema, value, what) {
+            panic!("{e}");
+        }
+    };
+    let r = post(&app, "/api/v1/session", &serde_json::json!({"login": "tester", "password": PASSWORD}).to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    check("POST /api/v1/session", schema("/api/v1/session", "post", "200"), &r.json());
+    let r = get(&app, "/api/v1/me").await;
+    check("GET /api/v1/me", schema("/api/v1/me", "get", "200"), &r.json());
+    let r = get(&app, "/api/v1/users").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    check("GET /api/v1/users", schema("/api/v1/users", "get", "200"), &r.json());
+    let r = post(&app, "/api/v1/users", &serde_json::json!({"login": "clerk", "role": "enterprise_operator", "enterprise": ENTERPRISE, "password": "another long password"}).to_string()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    check("POST /api/v1/users", schema("/api/v1/users", "post", "201"), &r.json());
+    let r = post(&app, "/api/v1/tokens", r#"{"login": "tester", "read_only": true, "expires_at": "2099-01-01T00:00:00Z"}"#).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    check("POST /api/v1/tokens", schema("/api/v1/tokens", "post", "201"), &r.json());
+    let token_id = r.json()["token_id"].as_str().expect("token_id").to_owned();
+    assert_eq!(request(&app, "DELETE", &format!("/api/v1/tokens/{token_id}"), None).await.status, 204);
+    let r = request(&app, "DELETE", &format!("/api/v1/tokens/{token_id}"), None).await;
+    assert_eq!((r.status, r.rule().as_str()), (404, "unknown_token"), "{}", r.body);
+    if let Some(dir) = examples() {
+        import_example_book(&app, &dir).await;
+    }
+    let r = get(&app, "/api/v1/events?after=0&limit=10").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    check("GET /api/v1/events", schema("/api/v1/events", "get", "200"), &r.json());
+    let r = get(&app, "/api/v1/audit/verify").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    check("GET /api/v1/audit/verify", schema("/api/v1/audit/verify", "get", "200"), &r.json());
+    for (path, method, status) in [("/api/v1/users/{login}/disable", "post", "204"), ("/api/v1/session", "delete", "204"), ("/api/v1/events", "get", "400"), ("/api/v1/audit/verify", "get", "403")] {
+        assert!(doc["paths"][path][method]["responses"][status].is_object(), "{method} {path}: {status} not described");
+    }
+
     // The taxation routes name their required parameters and bodies.
     let params = |path: &str, method: &str| -> Vec<(String, bool)> {
         doc["paths"][path][method]["parameters"].as_array().into_iter().flatten().map(|p| (p["name"].as_str().unwrap_or_default().to_owned(), p["required"] == true)).collect()
