@@ -569,7 +569,8 @@ fn report_outcomes(outcomes: &[ListOutcome], file: &Path, json: bool) -> Result<
     Ok(())
 }
 
-fn serve(engine: Engine<Box<dyn Store>>, addr: &str, demo: bool) -> Result<(), Failure> {
+fn serve(mut engine: Engine<Box<dyn Store>>, addr: &str, demo: bool) -> Result<(), Failure> {
+    let no_accounts = engine.users().map(|u| u.is_empty()).unwrap_or(false);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
@@ -578,6 +579,8 @@ fn serve(engine: Engine<Box<dyn Store>>, addr: &str, demo: bool) -> Result<(), F
         if demo {
             let logins: Vec<&str> = demo::DEMO_ACCOUNTS.iter().map(|a| a.0).collect();
             println!("演示账号 demo accounts: {} — password 密码: {}", logins.join(", "), demo::DEMO_PASSWORD);
+        } else if no_accounts {
+            println!("尚无账号 no accounts yet: create one first, e.g. `jiamao user add admin --role admin` (password on standard input)");
         }
         let router = jiamao_server::router(std::sync::Arc::new(std::sync::Mutex::new(engine)));
         jiamao_server::serve(listener, router).await.context("server failed")
