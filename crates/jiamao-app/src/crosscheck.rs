@@ -70,12 +70,12 @@ impl<S: Store> Engine<S> {
         Err(AppError::Forbidden(format!("enterprise {enterprise} is not within this account's jurisdiction")))
     }
 
-    fn load_records<T: Serialize>(&mut self, kind: &str, items: &[(String, String, T)]) -> Result<DepartmentLoad, AppError> {
+    fn load_records<T: Serialize>(&mut self, action: Action, kind: &str, items: &[(String, String, T)]) -> Result<DepartmentLoad, AppError> {
         let mut enterprises: Vec<&str> = items.iter().map(|(e, _, _)| e.as_str()).collect();
         enterprises.sort_unstable();
         enterprises.dedup();
         for e in enterprises {
-            self.authorize_enterprise(Action::LoadDepartmentData, e)?;
+            self.authorize_enterprise(action, e)?;
         }
         let rows: Vec<(String, String, String)> =
             items.iter().map(|(e, k, t)| Ok((e.clone(), k.clone(), serde_json::to_string(t).map_err(|x| StoreError::Database(x.to_string()))?))).collect::<Result<_, AppError>>()?;
@@ -110,13 +110,13 @@ impl<S: Store> Engine<S> {
     /// Records FX receipts (the foreign-exchange side's file); the same receipt again is a duplicate.
     pub fn load_fx_receipts(&mut self, receipts: &[FxReceipt]) -> Result<DepartmentLoad, AppError> {
         let items: Vec<(String, String, &FxReceipt)> = receipts.iter().map(|r| (r.enterprise.clone(), r.receipt_no.clone(), r)).collect();
-        self.load_records(FX, &items)
+        self.load_records(Action::LoadFxReceipts, FX, &items)
     }
 
     /// Records the VAT the tax side expects, by enterprise and period.
     pub fn load_vat_expectations(&mut self, rows: &[VatExpectation]) -> Result<DepartmentLoad, AppError> {
         let items: Vec<(String, String, &VatExpectation)> = rows.iter().map(|r| (r.enterprise.clone(), r.period.clone(), r)).collect();
-        self.load_records(VAT, &items)
+        self.load_records(Action::LoadVatExpectations, VAT, &items)
     }
 
     fn department_rows<T: serde::de::DeserializeOwned>(&mut self, enterprise: &str, kind: &str) -> Result<Vec<T>, AppError> {

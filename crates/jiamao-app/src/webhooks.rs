@@ -129,6 +129,12 @@ impl<S: Store> Engine<S> {
             }
         } else {
             self.authorize(Action::ReadEvents, &Target::default(), "webhooks")?;
+            // Subscribing changes the platform: not with a read-only token.
+            if matches!(&self.ctx.principal, Principal::User(i) if i.read_only) {
+                let denied = access::Denied { rule: "read_only", message: "a read-only token cannot subscribe".to_owned() };
+                self.log_refusal(Action::ReadEvents, "webhooks", &denied)?;
+                return Err(AppError::Forbidden(denied.message));
+            }
         }
         if !url.starts_with("http://") || url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(AppError::Input(format!("{url:?}: a webhook URL is http://host[:port]/path (https needs a local TLS relay for now)")));
@@ -154,10 +160,10 @@ impl<S: Store> Engine<S> {
         Ok(WebhookView { id: record.id.clone(), login: record.login.clone(), url: record.url.clone(), kinds: kinds_of(&record), created_at: record.created_at.clone(), disabled: false, cursor: 0 })
     }
 
-    /// The acting account's subscriptions (every one for the local operator and administrators).
+    /// The acting account's subscriptions (every one for the local operator).
     pub fn webhooks(&mut self) -> Result<Vec<WebhookView>, AppError> {
-        self.authorize(Action::ReadEvents, &Target::default(), "webhooks").or_else(|e| self.authorize(Action::ManageAccounts, &Target::default(), "webhooks").map_err(|_| e))?;
-        let all = matches!(&self.ctx.principal, Principal::Local) || access::decide(&self.ctx.principal, Action::ManageAccounts, &Target::default()).is_ok();
+        self.authorize(Action::ReadEvents, &Target::default(), "webhooks")?;
+        let all = matches!(&self.ctx.principal, Principal::Local);
         let me = self.ctx.principal.login().to_owned();
         let mut out = Vec::new();
         for w in self.store.webhooks()? {

@@ -180,10 +180,16 @@ pub enum Action {
     ReadAudit,
     /// The event feed and webhooks.
     ReadEvents,
-    /// Hand over a department's data (FX receipts, the VAT the tax side expects).
-    LoadDepartmentData,
+    /// Hand over FX receipts (the foreign-exchange side).
+    LoadFxReceipts,
+    /// Hand over the VAT the tax side expects.
+    LoadVatExpectations,
     /// The cross-checks of department data against the ledger.
     ReadCrossCheck,
+    /// Record an enterprise's credit class (customs).
+    SetCredit,
+    /// Record a guarantee posted or refunded (customs).
+    RecordGuarantee,
 }
 
 impl Action {
@@ -201,14 +207,17 @@ impl Action {
             Action::ManageAccounts => "manage_accounts",
             Action::ReadAudit => "read_audit",
             Action::ReadEvents => "read_events",
-            Action::LoadDepartmentData => "load_department_data",
+            Action::LoadFxReceipts => "load_fx_receipts",
+            Action::LoadVatExpectations => "load_vat_expectations",
             Action::ReadCrossCheck => "read_cross_check",
+            Action::SetCredit => "set_credit",
+            Action::RecordGuarantee => "record_guarantee",
         }
     }
 
     /// Whether the action changes anything.
     pub fn writes(self) -> bool {
-        matches!(self, Action::FileBook | Action::PostLists | Action::CloseCycle | Action::RecordTax | Action::LoadPolicy | Action::ManageAccounts | Action::LoadDepartmentData)
+        matches!(self, Action::FileBook | Action::PostLists | Action::CloseCycle | Action::RecordTax | Action::LoadPolicy | Action::ManageAccounts | Action::LoadFxReceipts | Action::LoadVatExpectations | Action::SetCredit | Action::RecordGuarantee)
     }
 }
 
@@ -245,11 +254,13 @@ pub fn permits(role: Role, action: Action) -> bool {
             action,
             A::ReadBook | A::ReadReport | A::FileBook | A::PostLists | A::ReadTax | A::RecordTax | A::ReadPolicy | A::ReadEvents | A::ReadCrossCheck | A::ManageAccounts | A::ReadAudit
         ),
-        R::CustomsOfficer => matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::ReadEvents | A::ReadCrossCheck),
-        R::CustomsSupervisor => matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::LoadPolicy | A::ReadEvents | A::ReadCrossCheck | A::ReadAudit),
+        R::CustomsOfficer => matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::ReadEvents | A::ReadCrossCheck | A::RecordGuarantee),
+        R::CustomsSupervisor => {
+            matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::LoadPolicy | A::ReadEvents | A::ReadCrossCheck | A::ReadAudit | A::RecordGuarantee | A::SetCredit)
+        }
         R::CommerceOfficer => matches!(action, A::ReadBook | A::ReadReport | A::ReadPolicy | A::ReadEvents),
-        R::TaxOfficer => matches!(action, A::ReadBook | A::ReadTax | A::ReadPolicy | A::ReadEvents | A::LoadDepartmentData | A::ReadCrossCheck),
-        R::FxOfficer => matches!(action, A::ReadBook | A::ReadPolicy | A::ReadEvents | A::LoadDepartmentData | A::ReadCrossCheck),
+        R::TaxOfficer => matches!(action, A::ReadBook | A::ReadTax | A::ReadPolicy | A::ReadEvents | A::LoadVatExpectations | A::ReadCrossCheck),
+        R::FxOfficer => matches!(action, A::ReadBook | A::ReadPolicy | A::ReadEvents | A::LoadFxReceipts | A::ReadCrossCheck),
         R::InspectionOfficer => matches!(action, A::ReadBook | A::ReadPolicy | A::ReadEvents),
         R::Bank => matches!(action, A::ReadPolicy),
         R::Auditor => !action.writes(),
@@ -330,6 +341,9 @@ pub const EVENT_POLICY: &[(&str, &[Role])] = &[
             Role::Auditor,
         ],
     ),
+    ("credit_set", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::CommerceOfficer, Role::TaxOfficer, Role::FxOfficer, Role::Bank, Role::Auditor]),
+    ("guarantee_posted", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::Bank, Role::Auditor]),
+    ("guarantee_refunded", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::Bank, Role::Auditor]),
     ("rates_loaded", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::TaxOfficer, Role::Auditor]),
 ];
 

@@ -11,6 +11,7 @@
 
 mod api;
 mod auth;
+mod dept_api;
 mod error;
 mod html;
 mod openapi;
@@ -69,6 +70,17 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// - `GET /api/v1/events?after=&limit=` (the events the account may see, in commit order);
 /// - `GET /api/v1/audit/verify` (every audit chain walked).
 ///
+/// The departments (docs/platform.md "Cross-checks" and "Events and webhooks"):
+/// - `POST /api/v1/crosscheck/fx-receipts` (a CSV body, `enterprise,receipt_no,received_on,currency,
+///   amount,list_no`: the FX side's receipts) and `POST /api/v1/crosscheck/vat-expectations` (a CSV
+///   body, `enterprise,period,vat_expected`: the VAT the tax side expects); a file with any bad row is
+///   refused whole (422 `file_invalid`, every problem named with its line);
+/// - `GET /api/v1/enterprises/{uscc}/crosscheck/fx?from=&to=[&tolerance=]` and
+///   `GET /api/v1/enterprises/{uscc}/crosscheck/vat?as_of=` (the cross-checks against the ledger; an
+///   enterprise outside the account's jurisdiction, or with no book, is 403 `forbidden` alike);
+/// - `GET /api/v1/webhooks` (the caller's subscriptions), `POST /api/v1/webhooks` `{url, kinds}`
+///   (subscribe as the caller: `201`).
+///
 /// Web pages: `GET /` (the books), `GET /books/{book_no}` (balances and the 报核 figures) and the
 /// login form at `/login`. `GET /healthz` answers `ok`.
 ///
@@ -110,6 +122,11 @@ pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
         .route("/api/v1/tokens/{token_id}", axum::routing::delete(platform_api::revoke_token::<S>))
         .route("/api/v1/events", get(platform_api::events::<S>))
         .route("/api/v1/audit/verify", get(platform_api::audit_verify::<S>))
+        .route("/api/v1/crosscheck/fx-receipts", post(dept_api::load_fx::<S>))
+        .route("/api/v1/crosscheck/vat-expectations", post(dept_api::load_vat::<S>))
+        .route("/api/v1/enterprises/{uscc}/crosscheck/fx", get(dept_api::fx::<S>))
+        .route("/api/v1/enterprises/{uscc}/crosscheck/vat", get(dept_api::vat::<S>))
+        .route("/api/v1/webhooks", get(dept_api::webhooks::<S>).post(dept_api::add_webhook::<S>))
         .route("/login", get(web::login_page).post(web::login_form::<S>))
         .fallback(web::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

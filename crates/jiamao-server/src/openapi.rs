@@ -69,9 +69,9 @@ pub(crate) fn document() -> Value {
             "version": "1",
             "description": "The JSON API of Jiamao, a bonded ledger for China processing trade. Documents follow the interchange format (FORMAT.md). Errors are {\"error\": {rule, message, field?}}. Every operation but the login (POST /api/v1/session), /healthz and this description needs an API token (Authorization: Bearer jm_…) or the session cookie jiamao_session; a change made with the cookie also needs the session's CSRF token in X-CSRF-Token. Without valid credentials the answer is 401 unauthenticated, the same whatever was wrong (unknown, expired, revoked, a disabled account). What an account may do follows its role and jurisdiction: a refusal is 403 forbidden with no detail (the reason goes to the audit trail), and the data of a book the account may not see answers 404 unknown_book exactly as a book that does not exist. The web pages at /, /books/{book_no} and /login are HTML and not part of this description."
         },
-        "paths": secured(merged(merged(paths(), tax_paths()), platform_paths())),
+        "paths": secured(merged(merged(merged(paths(), tax_paths()), platform_paths()), dept_paths())),
         "components": {
-            "schemas": merged(merged(schemas(), tax_schemas()), platform_schemas()),
+            "schemas": merged(merged(merged(schemas(), tax_schemas()), platform_schemas()), dept_schemas()),
             "securitySchemes": {
                 "bearerToken": {
                     "type": "http",
@@ -433,6 +433,206 @@ fn platform_schemas() -> Value {
                 "chains": { "type": "array", "items": { "$ref": "#/components/schemas/AuditChain" } },
                 "lists_checked": { "type": "integer", "minimum": 0 },
                 "altered_lists": { "type": "array", "items": { "$ref": "#/components/schemas/AlteredList" }, "description": "Posted lists whose stored content no longer has the digest recorded at their posting." }
+            }
+        }
+    })
+}
+
+/// A CSV request body (a department's file): its header line, and what a row holds.
+fn csv_body(description: &str, header: &str) -> Value {
+    json!({
+        "description": format!("{description} CSV, UTF-8; the first line (after blank and # comment lines) is exactly the header {header}; then one row per line, cells separated by commas. A file with any bad row is refused whole (422 file_invalid, every problem named with its line: request body:<line>)."),
+        "required": true,
+        "content": { "text/csv": { "schema": { "type": "string", "description": format!("Header: {header}") }, "example": format!("{header}\n") } }
+    })
+}
+
+fn uscc_path() -> Value {
+    json!({ "name": "uscc", "in": "path", "required": true, "description": "统一社会信用代码 of the enterprise (18 characters, GB 32100-2015).", "schema": { "type": "string", "pattern": "^[0-9A-Z]{18}$" } })
+}
+
+/// The routes of the departments: their files (FX receipts, the VAT the tax side expects), the
+/// cross-checks against the ledger, and webhook subscriptions (docs/platform.md).
+fn dept_paths() -> Value {
+    let load = |operation: &str, summary: &str, description: &str, header: &str, who: &str| {
+        json!({
+            "post": {
+                "operationId": operation,
+                "summary": summary,
+                "description": description,
+                "requestBody": csv_body("The department's file.", header),
+                "responses": {
+                    "200": ok("What was recorded: new rows, and rows recorded before with the same content (duplicates, nothing changed).", json!({ "$ref": "#/components/schemas/DepartmentLoad" })),
+                    "400": error_response("The body could not be read (rule bad_body)."),
+                    "403": forbidden(&format!("the role does not hand over department data ({who}), a read-only token, or an enterprise of the file outside the account's jurisdiction or with no book (the same answer whether the enterprise exists or not); nothing was loaded.")),
+                    "413": error_response("The body is larger than the server accepts (16 MiB)."),
+                    "422": error_response("Nothing was loaded: file_invalid (the header, a cell, a duplicate key: every problem with its line), document_format (not UTF-8), or rejected (a key already recorded with other content; a correction is a new record under a new key)."),
+                    "500": error_response("A fault of the server; nothing was loaded.")
+                }
+            }
+        })
+    };
+    let check_refused = "the role does not read cross-checks, or the enterprise is outside the account's jurisdiction (enterprise roles: their own; customs officers: a district where the enterprise has a book; tax and FX officers: nationwide or the province of one of its books; the auditor: all), or it has no book: the same answer whether the enterprise exists or not.";
+    json!({
+        "/api/v1/crosscheck/fx-receipts": load(
+            "loadFxReceipts",
+            "Hand over the FX side's receipts (外汇收汇); idempotent by (enterprise, receipt_no).",
+            "Loaded by FX officers (jiamao crosscheck fx-load). amount is in the currency's units; currency a customs currency code (502 USD …); list_no may be empty (a receipt need not name a list).",
+            "enterprise,receipt_no,received_on,currency,amount,list_no",
+            "FX officers"
+        ),
+        "/api/v1/crosscheck/vat-expectations": load(
+            "loadVatExpectations",
+            "Hand over the VAT the tax side expects (税务), by enterprise and period; idempotent by (enterprise, period).",
+            "Loaded by tax officers (jiamao crosscheck vat-load). period as Jiamao labels periods (2026-05, 2026Q2, or a list number for a list declared on its own); vat_expected in CNY.",
+            "enterprise,period,vat_expected",
+            "tax officers"
+        ),
+        "/api/v1/enterprises/{uscc}/crosscheck/fx": {
+            "get": {
+                "operationId": "fxCrossCheck",
+                "summary": "FX receipts against the export values declared on the enterprise's lists (product exports and material re-exports with an amount), per currency, from from to to.",
+                "description": "A currency is flagged when its receipts fall short of its exports by more than tolerance × exported; the check is flagged when a row is, or a receipt names a list that is not an export of the enterprise. Export lists that no receipt names are listed (informational).",
+                "parameters": [
+                    uscc_path(),
+                    required_date_query("from", "Required: the first day of the period (YYYY-MM-DD): lists declared and receipts received from this day."),
+                    required_date_query("to", "Required: the last day of the period (YYYY-MM-DD)."),
+                    { "name": "tolerance", "in": "query", "required": false, "description": "The share of the exports receipts may fall short by before a currency is flagged (0.05 = 5 %; default 0), a plain non-negative decimal.", "schema": { "$ref": "#/components/schemas/Decimal" } }
+                ],
+                "responses": {
+                    "200": ok("The cross-check.", json!({ "$ref": "#/components/schemas/FxCheck" })),
+                    "400": error_response("uscc is not a valid unified social credit code (rule bad_path), or from or to is missing or not a date, tolerance is not a non-negative decimal, or another query parameter is given (rule bad_query); field names it."),
+                    "403": forbidden(check_refused),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/enterprises/{uscc}/crosscheck/vat": {
+            "get": {
+                "operationId": "vatCrossCheck",
+                "summary": "Per period, the VAT assessed on the enterprise's domestic sales (the tax quotes) and the tax paid, against the VAT the tax side expects.",
+                "description": "A period is flagged on any difference, when the tax side reported nothing for it, when the assessed tax is not fully paid, or when its sales could not all be quoted (a missing tariff line or rate); reason says which.",
+                "parameters": [uscc_path(), required_date_query("as_of", "Required: the day up to which lists and payments count (YYYY-MM-DD); the server does not assume today.")],
+                "responses": {
+                    "200": ok("The cross-check.", json!({ "$ref": "#/components/schemas/VatCheck" })),
+                    "400": error_response("uscc is not a valid unified social credit code (rule bad_path), or as_of is missing or not a date, or another query parameter is given (rule bad_query); field names it."),
+                    "403": forbidden(check_refused),
+                    "422": error_response("A period cannot be settled (for example rule rate_missing: no late-payment surcharge rate for a day)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        },
+        "/api/v1/webhooks": {
+            "get": {
+                "operationId": "listWebhooks",
+                "summary": "The caller's webhook subscriptions, with the last event delivered to each.",
+                "responses": {
+                    "200": ok("The subscriptions.", json!({ "type": "array", "items": { "$ref": "#/components/schemas/Webhook" } })),
+                    "403": forbidden("the role reads no events."),
+                    "500": error_response("A fault of the server.")
+                }
+            },
+            "post": {
+                "operationId": "addWebhook",
+                "summary": "Subscribe a URL to kinds of events, as the caller: each event the caller's account may see (when it is delivered) is POSTed to it, signed, in order, at least once.",
+                "description": "Deliveries run in the server started with a webhook key (jiamao serve --webhook-key) or with jiamao webhook deliver: see docs/platform.md, \"Events and webhooks\". Only http:// URLs for now (put a TLS relay in front for https).",
+                "requestBody": strict_body("The URL and the kinds of events (none: every kind the account may see).", "#/components/schemas/WebhookRequest"),
+                "responses": {
+                    "201": ok("Subscribed.", json!({ "$ref": "#/components/schemas/Webhook" })),
+                    "400": error_response("The body could not be read (rule bad_body)."),
+                    "403": forbidden("the role reads no events, or a read-only token."),
+                    "413": error_response("The body is larger than the server accepts (16 MiB)."),
+                    "422": error_response("Refused: document_format (field names the place), or rule rejected (a URL that is not http://host[:port]/path, https included; an unknown event kind)."),
+                    "500": error_response("A fault of the server.")
+                }
+            }
+        }
+    })
+}
+
+/// The schemas of the departments' routes.
+fn dept_schemas() -> Value {
+    let dec = json!({ "$ref": "#/components/schemas/Decimal" });
+    let date = json!({ "$ref": "#/components/schemas/Date" });
+    let kinds: Vec<&str> = EVENT_POLICY.iter().map(|(k, _)| *k).collect();
+    json!({
+        "DepartmentLoad": {
+            "type": "object",
+            "required": ["recorded", "duplicates"],
+            "properties": {
+                "recorded": { "type": "integer", "minimum": 0, "description": "Rows recorded now." },
+                "duplicates": { "type": "integer", "minimum": 0, "description": "Rows recorded before with the same content (nothing changed)." }
+            }
+        },
+        "FxRow": {
+            "type": "object",
+            "required": ["currency", "exported", "received", "shortfall", "flagged"],
+            "properties": {
+                "currency": { "type": "string", "description": "Customs currency code." },
+                "exported": { "$ref": "#/components/schemas/Decimal", "description": "Export values declared in the period, in the currency." },
+                "received": { "$ref": "#/components/schemas/Decimal", "description": "Receipts in the period." },
+                "shortfall": { "$ref": "#/components/schemas/Decimal", "description": "exported − received (positive: receipts short of exports)." },
+                "received_ratio": { "$ref": "#/components/schemas/Decimal", "description": "received ÷ exported, 6 places (absent when nothing was exported)." },
+                "flagged": { "type": "boolean" }
+            }
+        },
+        "UnpaidList": {
+            "type": "object",
+            "required": ["book_no", "list_no", "declared_on", "currency", "amount"],
+            "properties": { "book_no": { "type": "string" }, "list_no": { "type": "string" }, "declared_on": date, "currency": { "type": "string" }, "amount": dec }
+        },
+        "FxCheck": {
+            "type": "object",
+            "required": ["enterprise", "from", "to", "tolerance", "rows", "lists_without_named_receipt", "receipts_naming_unknown_lists", "flagged"],
+            "properties": {
+                "enterprise": { "type": "string" },
+                "from": date,
+                "to": date,
+                "tolerance": dec,
+                "rows": { "type": "array", "items": { "$ref": "#/components/schemas/FxRow" }, "description": "One per currency, by currency code." },
+                "lists_without_named_receipt": { "type": "array", "items": { "$ref": "#/components/schemas/UnpaidList" }, "description": "Export lists of the period that no receipt names (informational: receipts need not name lists)." },
+                "receipts_naming_unknown_lists": { "type": "array", "items": { "type": "string" }, "description": "Receipt numbers that name a list the enterprise did not declare as an export." },
+                "flagged": { "type": "boolean" }
+            }
+        },
+        "VatRow": {
+            "type": "object",
+            "required": ["period", "vat_assessed", "paid", "flagged", "reason"],
+            "properties": {
+                "period": { "type": "string", "description": "2026-05, 2026Q2, or a list number for a list declared on its own." },
+                "vat_assessed": { "$ref": "#/components/schemas/Decimal", "description": "VAT assessed on the period's domestic sales, CNY." },
+                "paid": { "$ref": "#/components/schemas/Decimal", "description": "Tax paid on the period (duty, consumption tax, VAT and interest together), CNY." },
+                "vat_expected": { "$ref": "#/components/schemas/Decimal", "description": "What the tax side expects (absent when it reported nothing for the period)." },
+                "difference": { "$ref": "#/components/schemas/Decimal", "description": "vat_expected − vat_assessed (absent with vat_expected)." },
+                "flagged": { "type": "boolean" },
+                "reason": { "type": "string" }
+            }
+        },
+        "VatCheck": {
+            "type": "object",
+            "required": ["enterprise", "as_of", "rows", "flagged"],
+            "properties": { "enterprise": { "type": "string" }, "as_of": date, "rows": { "type": "array", "items": { "$ref": "#/components/schemas/VatRow" } }, "flagged": { "type": "boolean" } }
+        },
+        "WebhookRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["url"],
+            "properties": {
+                "url": { "type": "string", "pattern": "^http://", "maxLength": 2000, "description": "http://host[:port]/path." },
+                "kinds": { "type": "array", "items": { "type": "string", "enum": kinds }, "default": [], "description": "The kinds of events to receive (empty: every kind the account may see)." }
+            }
+        },
+        "Webhook": {
+            "type": "object",
+            "required": ["id", "login", "url", "kinds", "created_at", "disabled", "cursor"],
+            "properties": {
+                "id": { "type": "string" },
+                "login": { "type": "string", "description": "The account deliveries act as." },
+                "url": { "type": "string" },
+                "kinds": { "type": "array", "items": { "type": "string", "enum": kinds } },
+                "created_at": { "type": "string", "format": "date-time", "description": "RFC 3339, UTC." },
+                "disabled": { "type": "boolean" },
+                "cursor": { "type": "integer", "description": "The id of the last event delivered (0: none yet)." }
             }
         }
     })
@@ -1041,7 +1241,7 @@ fn schemas() -> Value {
                     "type": "object",
                     "required": ["rule", "message"],
                     "properties": {
-                        "rule": { "type": "string", "description": "Machine-readable rule: document_format, unknown_book, bad_query, bad_path, body_too_large, internal, or the book, stocktake or tax rule broken (tariff_missing, rate_missing, record_differs, …)." },
+                        "rule": { "type": "string", "description": "Machine-readable rule: document_format, file_invalid, unknown_book, bad_query, bad_path, body_too_large, forbidden, csrf, unauthenticated, internal, or the book, stocktake or tax rule broken (tariff_missing, rate_missing, record_differs, …)." },
                         "message": { "type": "string", "description": "What was wrong and where, for people." },
                         "field": { "type": "string", "description": "The query parameter, or the field inside the document, to blame." }
                     }
@@ -1257,7 +1457,14 @@ mod tests {
     /// The taxation routes and schemas are merged into the document: none may replace another.
     #[test]
     fn merged_parts_do_not_overlap() {
-        let parts = [(paths(), tax_paths()), (schemas(), tax_schemas()), (merged(paths(), tax_paths()), platform_paths()), (merged(schemas(), tax_schemas()), platform_schemas())];
+        let parts = [
+            (paths(), tax_paths()),
+            (schemas(), tax_schemas()),
+            (merged(paths(), tax_paths()), platform_paths()),
+            (merged(schemas(), tax_schemas()), platform_schemas()),
+            (merged(merged(paths(), tax_paths()), platform_paths()), dept_paths()),
+            (merged(merged(schemas(), tax_schemas()), platform_schemas()), dept_schemas()),
+        ];
         for (a, b) in parts {
             let (Some(a), Some(b)) = (a.as_object().cloned(), b.as_object().cloned()) else { panic!("not objects") };
             for k in b.keys() {

@@ -484,6 +484,110 @@ async fn domestic_sale_taxation_over_http() {
     assert!(rates.iter().any(|x| x["kind"] == "deferred_interest"), "the built-in rates are listed too");
 }
 
+/// One request with another token than the app's.
+async fn request_as(app: &App, token: &str, method: &str, path: &str, body: Option<&str>) -> Reply {
+    let auth = format!("Bearer {token}");
+    common::send(app.addr, method, path, &[("Authorization", &auth), ("Content-Type", "text/csv")], body.map(str::as_bytes)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn departments_hand_over_files_cross_check_and_subscribe() {
+    let Some(dir) = examples() else { return };
+    let (app, engine) = spawn_app_with_engine().await;
+    let fx_token = {
+        let mut e = engine.lock().expect("engine");
+        e.set_ctx(jiamao_app::platform::Ctx::default());
+        e.add_user("fx", jiamao_domain::access::Role::FxOfficer, None, None, None, PASSWORD).expect("the FX officer's account");
+        e.issue_token("fx", false, None).expect("the FX officer's token").token
+    };
+    import_example_book(&app, &dir).await;
+    let r = post(&app, "/api/v1/lists", &read(&dir, "lists.json")).await;
+    assert_eq!((r.status, r.header("x-jiamao-rejected")), (200, Some("0")), "{}", r.body);
+    let doc = anonymous(&app, "GET", "/api/openapi.json").await.json();
+    let check = |what: &str, path: &str, method: &str, status: &str, value: &Value| {
+        let schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"].clone();
+        assert!(schema.is_object(), "{what}: no {status} answer described");
+        if let Err(e) = common::conforms(&doc, &schema, value, what) {
+            panic!("{e}");
+        }
+    };
+
+    // The FX side's receipts: 78,000 USD named after the first export list, 60,000 naming none.
+    let receipts = format!("enterprise,receipt_no,received_on,currency,amount,list_no\n{ENTERPRISE},FX-1,2026-03-01,502,78000,QD520026000000002\n{ENTERPRISE},FX-2,2026-08-10,502,60000,\n");
+    let r = request_as(&app, &fx_token, "POST", "/api/v1/crosscheck/fx-receipts", Some(&receipts)).await;
+    assert_eq!((r.status, r.json()), (200, serde_json::json!({"recorded": 2, "duplicates": 0})), "{}", r.body);
+    check("POST /api/v1/crosscheck/fx-receipts", "/api/v1/crosscheck/fx-receipts", "post", "200", &r.json());
+    let r = request_as(&app, &fx_token, "POST", "/api/v1/crosscheck/fx-receipts", Some(&receipts)).await;
+    assert_eq!((r.status, r.json()), (200, serde_json::json!({"recorded": 0, "duplicates": 2})), "the same file again: {}", r.body);
+
+    // Exports of 2026 against the receipts: 143,640 USD declared, 138,000 received.
+    let path = format!("/api/v1/enterprises/{ENTERPRISE}/crosscheck/fx?from=2026-01-01&to=2026-12-31");
+    let r = request_as(&app, &fx_token, "GET", &path, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = r.json();
+    check(&format!("GET {path}"), "/api/v1/enterprises/{uscc}/crosscheck/fx", "get", "200", &c);
+    assert_eq!((&c["rows"][0]["currency"], &c["rows"][0]["exported"], &c["rows"][0]["received"]), (&Value::from("502"), &Value::from("143640"), &Value::from("138000")), "{c}");
+    assert_eq!((&c["rows"][0]["shortfall"], &c["rows"][0]["flagged"], &c["flagged"]), (&Value::from("5640"), &Value::Bool(true), &Value::Bool(true)), "{c}");
+    // Within a 5 % tolerance the shortfall is not flagged.
+    let r = request_as(&app, &fx_token, "GET", &format!("{path}&tolerance=0.05"), None).await;
+    assert_eq!((r.status, &r.json()["rows"][0]["flagged"]), (200, &Value::Bool(false)), "{}", r.body);
+    for (query, field) in [
+        ("from=2026-01-01", "to"),
+        ("from=2026-1-1&to=2026-12-31", "from"),
+        ("from=2026-01-01&to=2026-12-31&tolerance=-0.05", "tolerance"),
+        ("from=2026-01-01&to=2026-12-31&tolerance=5%", "tolerance"),
+    ] {
+        let r = request_as(&app, &fx_token, "GET", &format!("/api/v1/enterprises/{ENTERPRISE}/crosscheck/fx?{query}"), None).await;
+        assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some(field.to_owned())), "?{query}: {}", r.body);
+    }
+    let r = request_as(&app, &fx_token, "GET", "/api/v1/enterprises/91441900698123458F/crosscheck/fx?from=2026-01-01&to=2026-12-31", None).await;
+    assert_eq!(error_of(&r), (400, "bad_path".to_owned(), Some("uscc".to_owned())), "{}", r.body);
+    // The VAT cross-check: as_of is required; the FX officer reads it too.
+    let r = request_as(&app, &fx_token, "GET", &format!("/api/v1/enterprises/{ENTERPRISE}/crosscheck/vat"), None).await;
+    assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some("as_of".to_owned())), "{}", r.body);
+    let vat = format!("/api/v1/enterprises/{ENTERPRISE}/crosscheck/vat?as_of=2026-12-31");
+    let r = request_as(&app, &fx_token, "GET", &vat, None).await;
+    assert_eq!((r.status, r.json()["enterprise"].as_str()), (200, Some(ENTERPRISE)), "{}", r.body);
+    check(&format!("GET {vat}"), "/api/v1/enterprises/{uscc}/crosscheck/vat", "get", "200", &r.json());
+
+    // A file with a bad row is refused whole, naming the line.
+    let bad = format!("enterprise,receipt_no,received_on,currency,amount,list_no\n{ENTERPRISE},FX-3,2026-09-01,502,1000,\n{ENTERPRISE},FX-4,2026-9-31,502,1000,\n");
+    let r = request_as(&app, &fx_token, "POST", "/api/v1/crosscheck/fx-receipts", Some(&bad)).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "file_invalid"), "{}", r.body);
+    let message = r.json()["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("request body:3") && message.contains("received_on"), "{message}");
+    let r = request_as(&app, &fx_token, "GET", &path, None).await;
+    assert_eq!(r.json()["rows"][0]["received"], "138000", "nothing of the refused file was loaded: {}", r.body);
+    // The enterprise's administrator hands over no department's file.
+    let r = request(&app, "POST", "/api/v1/crosscheck/fx-receipts", Some(&receipts)).await;
+    assert_eq!((r.status, r.rule().as_str()), (403, "forbidden"), "{}", r.body);
+
+    // Webhooks: subscribe as the FX officer, then list.
+    let hook = r#"{"url":"http://127.0.0.1:9/hook","kinds":["list_posted"]}"#;
+    let r = request_as(&app, &fx_token, "POST", "/api/v1/webhooks", Some(hook)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let added = r.json();
+    check("POST /api/v1/webhooks", "/api/v1/webhooks", "post", "201", &added);
+    assert_eq!(
+        (&added["login"], &added["url"], &added["kinds"], &added["cursor"]),
+        (&Value::from("fx"), &Value::from("http://127.0.0.1:9/hook"), &serde_json::json!(["list_posted"]), &Value::from(0)),
+        "{added}"
+    );
+    let r = request_as(&app, &fx_token, "GET", "/api/v1/webhooks", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    check("GET /api/v1/webhooks", "/api/v1/webhooks", "get", "200", &r.json());
+    assert_eq!(r.json(), serde_json::json!([added]), "{}", r.body);
+    for (body, rule) in [
+        (r#"{"url":"https://127.0.0.1:9/hook","kinds":["list_posted"]}"#, "rejected"),
+        (r#"{"url":"http://127.0.0.1:9/hook","kinds":["everything"]}"#, "rejected"),
+        (r#"{"url":"http://127.0.0.1:9/hook","kind":["list_posted"]}"#, "document_format"),
+    ] {
+        let r = request_as(&app, &fx_token, "POST", "/api/v1/webhooks", Some(body)).await;
+        assert_eq!((r.status, r.rule().as_str()), (422, rule), "{body}: {}", r.body);
+    }
+    assert_eq!(request_as(&app, &fx_token, "GET", "/api/v1/webhooks", None).await.json().as_array().map(Vec::len), Some(1), "a refused subscription was kept");
+}
+
 #[test]
 fn the_route_table_is_what_the_router_registers() {
     let registered = common::registered_routes();
@@ -551,7 +655,8 @@ async fn openapi_describes_every_route() {
             }
             // What the document says is what the server does: anonymous callers are refused with 401
             // exactly where the document asks for credentials.
-            let concrete = path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090").replace("{login}", "nobody").replace("{token_id}", "NOPE");
+            let concrete =
+                path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090").replace("{login}", "nobody").replace("{token_id}", "NOPE").replace("{uscc}", ENTERPRISE);
             let r = anonymous(&app, &method.to_ascii_uppercase(), &concrete).await;
             assert_eq!(r.status == 401, !public, "{method} {path} anonymously: {} {}", r.status, r.body);
         }
@@ -562,7 +667,8 @@ async fn openapi_describes_every_route() {
     // Every described operation is served: none falls through to the fallback (404 not_found) or is
     // refused as a method the path does not have (405). Requests carry no body and unknown names.
     for (path, operations) in doc["paths"].as_object().expect("paths") {
-        let concrete = path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090").replace("{login}", "nobody").replace("{token_id}", "NOPE");
+        let concrete =
+            path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090").replace("{login}", "nobody").replace("{token_id}", "NOPE").replace("{uscc}", ENTERPRISE);
         for method in operations.as_object().expect("operations").keys() {
             let r = request(&app, &method.to_ascii_uppercase(), &concrete, None).await;
             assert_ne!(r.status, 405, "{method} {path}: {}", r.body);

@@ -30,6 +30,11 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/tokens/{token_id}", &["delete"]),
     ("/api/v1/events", &["get"]),
     ("/api/v1/audit/verify", &["get"]),
+    ("/api/v1/crosscheck/fx-receipts", &["post"]),
+    ("/api/v1/crosscheck/vat-expectations", &["post"]),
+    ("/api/v1/enterprises/{uscc}/crosscheck/fx", &["get"]),
+    ("/api/v1/enterprises/{uscc}/crosscheck/vat", &["get"]),
+    ("/api/v1/webhooks", &["get", "post"]),
     ("/api/openapi.json", &["get"]),
     ("/healthz", &["get"]),
 ];
