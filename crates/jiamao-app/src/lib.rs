@@ -20,9 +20,12 @@ use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreE
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub mod catalog;
 pub mod crosscheck;
+pub mod guarantee;
 pub mod platform;
 pub mod tax;
+pub mod ucns;
 pub mod webhooks;
 
 /// A failure of an application operation.
@@ -364,6 +367,7 @@ impl<S: Store> Engine<S> {
                 return Err(AppError::Book { source_name: source.to_owned(), error });
             }
         }
+        self.check_admission(&book, source)?; // RULES.md §13, §2.3: prohibited items, approvals
         let doc_json = serde_json::to_string(&doc).map_err(|e| StoreError::Database(e.to_string()))?;
         let result = self.write(std::slice::from_ref(&key), |me| {
             let r = me.import_locked(&key, book.clone(), doc_json.clone(), source)?;
@@ -508,6 +512,7 @@ impl<S: Store> Engine<S> {
         for k in keys {
             self.refresh(k)?;
         }
+        let catalog_now = self.catalog_in_force()?; // RULES.md §13: the catalog in force, read once per batch
         let mut outcomes = Vec::with_capacity(lists.len());
         let mut postings: Vec<(String, Posting)> = Vec::new();
         let mut in_batch: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -551,6 +556,10 @@ impl<S: Store> Engine<S> {
                 outcomes.push(ListOutcome::rejected(list_no, &unknown_book(&list.book_no)));
                 continue;
             };
+            if let Some(r) = catalog::refuse_list(catalog_now.as_ref(), loaded.ledger.book(), &list) {
+                outcomes.push(ListOutcome::rejected(list_no, &r));
+                continue;
+            }
             match loaded.ledger.post(list) {
                 Ok(p) => {
                     in_batch.insert(batch_key, postings.len());

@@ -26,8 +26,8 @@ const PAYMENT: &str = "tax_payment";
 #[derive(Default)]
 pub(crate) struct TaxTables {
     ids: Vec<i64>,
-    tariff: Tariff,
-    rates: Rates,
+    pub(crate) tariff: Tariff,
+    pub(crate) rates: Rates,
 }
 
 /// The rates of one tariff line on a date (`GET /api/v1/tariff/{hs_code}`): ad valorem rates as a
@@ -282,7 +282,9 @@ impl<S: Store> Engine<S> {
         quote::quote(req, Some(view), Tables { tariff: &t.tariff, rates: &t.rates, policy }).map_err(tax_error)
     }
 
-    fn append_enterprise_record(&mut self, key: &BookKey, (kind, field): (&str, &str), record_key: &str, on: NaiveDate, body: String) -> Result<Recorded, AppError> {
+    /// Appends an enterprise record of a book (inside a write, with its audit link and event):
+    /// the same record again is a duplicate; other content under the same key is refused.
+    pub(crate) fn append_enterprise_record(&mut self, key: &BookKey, (kind, field): (&str, &str), record_key: &str, on: NaiveDate, body: String, event: &str) -> Result<Recorded, AppError> {
         let status = self.write(std::slice::from_ref(key), |me| {
             if let Some(old) = me.store.record(&key.enterprise, kind, record_key)? {
                 if old.body == body && old.book_no == key.book_no {
@@ -303,6 +305,12 @@ impl<S: Store> Engine<S> {
                 recorded_on: on,
                 body: body.clone(),
             })?;
+            let detail = serde_json::json!({"book_no": key.book_no, "key": record_key, "digest": jiamao_domain::audit::sha256_hex(body.as_bytes())}).to_string();
+            me.audit_link(&key.enterprise, kind, &format!("book {}", key.book_no), "ok", &detail)?;
+            me.refresh(key)?;
+            let (_, customs, region) = me.book_scope(&key.book_no);
+            let record: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            me.emit(&key.enterprise, event, serde_json::json!({"book_no": key.book_no, "key": record_key, "record": record, "master_customs": customs, "region": region}))?;
             Ok(("recorded", true))
         })?;
         Ok(Recorded { book_no: key.book_no.clone(), key: record_key.to_owned(), status })
@@ -312,7 +320,7 @@ impl<S: Store> Engine<S> {
     pub fn set_tax_schedule(&mut self, book_no: &str, doc: &ScheduleDoc) -> Result<Recorded, AppError> {
         let key = self.guard_book(Action::RecordTax, book_no)?;
         let body = serde_json::to_string(doc).map_err(|e| corrupt("schedule", e))?;
-        self.append_enterprise_record(&key, (SCHEDULE, "from"), &format!("{book_no}@{}", doc.from), doc.from, body)
+        self.append_enterprise_record(&key, (SCHEDULE, "from"), &format!("{book_no}@{}", doc.from), doc.from, body, "tax_schedule_set")
     }
 
     /// Records a payment of a period (idempotent by note number; a different payment under the same
@@ -326,7 +334,7 @@ impl<S: Store> Engine<S> {
             return Err(tax_error(TaxError::new("note_no", "request_invalid", "a payment names its payment note number")));
         }
         let body = serde_json::to_string(doc).map_err(|e| corrupt("payment", e))?;
-        self.append_enterprise_record(&key, (PAYMENT, "note_no"), &doc.note_no, doc.paid_on, body)
+        self.append_enterprise_record(&key, (PAYMENT, "note_no"), &doc.note_no, doc.paid_on, body, "tax_paid")
     }
 
     /// The book's schedules, by start date.

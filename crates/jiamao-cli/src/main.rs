@@ -4,10 +4,13 @@
 
 mod bench;
 mod bench_rows;
+mod catalog_cmd;
 mod demo;
 mod gen;
 mod platform_cmd;
+mod policy_cmd;
 mod tax_cmd;
+mod ucns_cmd;
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -97,6 +100,11 @@ enum Command {
         #[command(subcommand)]
         command: tax_cmd::TaxCommand,
     },
+    /// Prohibited and restricted catalogs (禁止类 / 限制类目录): load (with impact), diff, check, list.
+    Catalog {
+        #[command(subcommand)]
+        command: catalog_cmd::CatalogCommand,
+    },
     /// Accounts of the platform (roles: enterprise_operator, enterprise_admin, customs_officer,
     /// customs_supervisor, commerce_officer, tax_officer, fx_officer, inspection_officer, bank,
     /// auditor, admin).
@@ -124,6 +132,11 @@ enum Command {
         #[command(subcommand)]
         command: platform_cmd::DepartmentCommand,
     },
+    /// 单耗 against the national standards (单耗标准), customs' review (质疑 / 磋商), self-verification.
+    Ucns {
+        #[command(subcommand)]
+        command: ucns_cmd::UcnsCommand,
+    },
     /// Business events after a cursor (the departments' feed), as JSON.
     Events {
         #[arg(long, default_value_t = 0)]
@@ -131,6 +144,13 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
+    /// Enterprise credit classes (信用等级) with history.
+    Credit {
+        #[command(subcommand)]
+        command: policy_cmd::CreditCommand,
+    },
+    /// The guarantee a book owes (海关事务担保 / 保证金台账): required, posted, shortfall; post, refund.
+    Guarantee(policy_cmd::GuaranteeArgs),
     /// Run the HTTP API and web pages.
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -479,12 +499,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Tariff { command } => tax_cmd::tariff(&cli, command),
         Command::Rates { command } => tax_cmd::rates(&cli, command),
         Command::Tax { command } => tax_cmd::tax(&cli, command),
+        Command::Catalog { command } => catalog_cmd::catalog(&cli, command),
         Command::User { command } => platform_cmd::user(&cli, command),
         Command::Token { command } => platform_cmd::token(&cli, command),
         Command::Audit { command } => platform_cmd::audit(&cli, command),
         Command::Events { after, limit } => platform_cmd::events(&cli, *after, *limit),
         Command::Webhook { command } => platform_cmd::webhook(&cli, command),
         Command::Crosscheck { command } => platform_cmd::department(&cli, command),
+        Command::Ucns { command } => ucns_cmd::ucns(&cli, command),
+        Command::Credit { command } => policy_cmd::credit(&cli, command),
+        Command::Guarantee(args) => policy_cmd::guarantee(&cli, args),
         Command::Serve { addr, demo, webhook_key } => {
             if let Some(path) = webhook_key {
                 let key = platform_cmd::webhook_key(path)?;

@@ -190,6 +190,8 @@ pub enum Action {
     SetCredit,
     /// Record a guarantee posted or refunded (customs).
     RecordGuarantee,
+    /// Review a 单耗 version: question (质疑), consult (磋商), accept or adjust (customs of the book's district).
+    ReviewConsumption,
 }
 
 impl Action {
@@ -212,12 +214,26 @@ impl Action {
             Action::ReadCrossCheck => "read_cross_check",
             Action::SetCredit => "set_credit",
             Action::RecordGuarantee => "record_guarantee",
+            Action::ReviewConsumption => "review_consumption",
         }
     }
 
     /// Whether the action changes anything.
     pub fn writes(self) -> bool {
-        matches!(self, Action::FileBook | Action::PostLists | Action::CloseCycle | Action::RecordTax | Action::LoadPolicy | Action::ManageAccounts | Action::LoadFxReceipts | Action::LoadVatExpectations | Action::SetCredit | Action::RecordGuarantee)
+        matches!(
+            self,
+            Action::FileBook
+                | Action::PostLists
+                | Action::CloseCycle
+                | Action::RecordTax
+                | Action::LoadPolicy
+                | Action::ManageAccounts
+                | Action::LoadFxReceipts
+                | Action::LoadVatExpectations
+                | Action::SetCredit
+                | Action::RecordGuarantee
+                | Action::ReviewConsumption
+        )
     }
 }
 
@@ -254,9 +270,23 @@ pub fn permits(role: Role, action: Action) -> bool {
             action,
             A::ReadBook | A::ReadReport | A::FileBook | A::PostLists | A::ReadTax | A::RecordTax | A::ReadPolicy | A::ReadEvents | A::ReadCrossCheck | A::ManageAccounts | A::ReadAudit
         ),
-        R::CustomsOfficer => matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::ReadEvents | A::ReadCrossCheck | A::RecordGuarantee),
+        R::CustomsOfficer => matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::ReadEvents | A::ReadCrossCheck | A::RecordGuarantee | A::ReviewConsumption),
         R::CustomsSupervisor => {
-            matches!(action, A::ReadBook | A::ReadReport | A::CloseCycle | A::ReadTax | A::ReadPolicy | A::LoadPolicy | A::ReadEvents | A::ReadCrossCheck | A::ReadAudit | A::RecordGuarantee | A::SetCredit)
+            matches!(
+                action,
+                A::ReadBook
+                    | A::ReadReport
+                    | A::CloseCycle
+                    | A::ReadTax
+                    | A::ReadPolicy
+                    | A::LoadPolicy
+                    | A::ReadEvents
+                    | A::ReadCrossCheck
+                    | A::ReadAudit
+                    | A::RecordGuarantee
+                    | A::SetCredit
+                    | A::ReviewConsumption
+            )
         }
         R::CommerceOfficer => matches!(action, A::ReadBook | A::ReadReport | A::ReadPolicy | A::ReadEvents),
         R::TaxOfficer => matches!(action, A::ReadBook | A::ReadTax | A::ReadPolicy | A::ReadEvents | A::LoadVatExpectations | A::ReadCrossCheck),
@@ -304,6 +334,20 @@ pub fn decide(p: &Principal, action: Action, target: &Target<'_>) -> Result<(), 
     Ok(())
 }
 
+/// Every role that reads events, for national policy news (tariffs, catalogs).
+const EVERY_READER: &[Role] = &[
+    Role::EnterpriseOperator,
+    Role::EnterpriseAdmin,
+    Role::CustomsOfficer,
+    Role::CustomsSupervisor,
+    Role::CommerceOfficer,
+    Role::TaxOfficer,
+    Role::FxOfficer,
+    Role::InspectionOfficer,
+    Role::Bank,
+    Role::Auditor,
+];
+
 /// The business events of the feed, and which roles see each (within their jurisdiction): the
 /// declared policy of what each department receives.
 pub const EVENT_POLICY: &[(&str, &[Role])] = &[
@@ -326,25 +370,18 @@ pub const EVENT_POLICY: &[(&str, &[Role])] = &[
     ("cycle_closed", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::CommerceOfficer, Role::TaxOfficer, Role::Auditor]),
     ("tax_schedule_set", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::TaxOfficer, Role::Auditor]),
     ("tax_paid", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::TaxOfficer, Role::Auditor]),
+    ("tariff_loaded", EVERY_READER),
     (
-        "tariff_loaded",
-        &[
-            Role::EnterpriseOperator,
-            Role::EnterpriseAdmin,
-            Role::CustomsOfficer,
-            Role::CustomsSupervisor,
-            Role::CommerceOfficer,
-            Role::TaxOfficer,
-            Role::FxOfficer,
-            Role::InspectionOfficer,
-            Role::Bank,
-            Role::Auditor,
-        ],
+        "credit_set",
+        &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::CommerceOfficer, Role::TaxOfficer, Role::FxOfficer, Role::Bank, Role::Auditor],
     ),
-    ("credit_set", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::CommerceOfficer, Role::TaxOfficer, Role::FxOfficer, Role::Bank, Role::Auditor]),
     ("guarantee_posted", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::Bank, Role::Auditor]),
     ("guarantee_refunded", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::Bank, Role::Auditor]),
     ("rates_loaded", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::TaxOfficer, Role::Auditor]),
+    ("catalog_loaded", EVERY_READER),
+    ("ucns_norms_loaded", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::CommerceOfficer, Role::Auditor]),
+    ("ucns_reviewed", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::Auditor]),
+    ("self_verification_set", &[Role::EnterpriseOperator, Role::EnterpriseAdmin, Role::CustomsOfficer, Role::CustomsSupervisor, Role::Auditor]),
 ];
 
 /// Whether `p` sees an event of `kind` about `target` (national events have no enterprise).

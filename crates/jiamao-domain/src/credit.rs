@@ -41,10 +41,30 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 /// The schemes, oldest first (RULES.md §12, §19).
 pub fn schemes() -> Vec<Scheme> {
     vec![
-        Scheme { decree: "170", from: day(2008, 4, 1), classes: &[("AA", Tier::Advanced), ("A", Tier::Certified), ("B", Tier::General), ("C", Tier::Untrustworthy), ("D", Tier::SeverelyUntrustworthy)], source: "Decree 170 (RULES.md §12)" },
-        Scheme { decree: "225", from: day(2014, 12, 1), classes: &[("高级认证", Tier::Advanced), ("一般认证", Tier::Certified), ("一般信用", Tier::General), ("失信", Tier::Untrustworthy)], source: "Decree 225 (RULES.md §12)" },
-        Scheme { decree: "237", from: day(2018, 5, 1), classes: &[("高级认证", Tier::Advanced), ("一般认证", Tier::Certified), ("一般信用", Tier::General), ("失信", Tier::Untrustworthy)], source: "Decree 237 (RULES.md §12)" },
-        Scheme { decree: "251", from: day(2021, 11, 1), classes: &[("高级认证", Tier::Advanced), ("一般信用", Tier::General), ("失信", Tier::Untrustworthy)], source: "Decree 251 (RULES.md §12, §19; date to verify)" },
+        Scheme {
+            decree: "170",
+            from: day(2008, 4, 1),
+            classes: &[("AA", Tier::Advanced), ("A", Tier::Certified), ("B", Tier::General), ("C", Tier::Untrustworthy), ("D", Tier::SeverelyUntrustworthy)],
+            source: "Decree 170 (RULES.md §12)",
+        },
+        Scheme {
+            decree: "225",
+            from: day(2014, 12, 1),
+            classes: &[("高级认证", Tier::Advanced), ("一般认证", Tier::Certified), ("一般信用", Tier::General), ("失信", Tier::Untrustworthy)],
+            source: "Decree 225 (RULES.md §12)",
+        },
+        Scheme {
+            decree: "237",
+            from: day(2018, 5, 1),
+            classes: &[("高级认证", Tier::Advanced), ("一般认证", Tier::Certified), ("一般信用", Tier::General), ("失信", Tier::Untrustworthy)],
+            source: "Decree 237 (RULES.md §12)",
+        },
+        Scheme {
+            decree: "251",
+            from: day(2021, 11, 1),
+            classes: &[("高级认证", Tier::Advanced), ("一般信用", Tier::General), ("失信", Tier::Untrustworthy)],
+            source: "Decree 251 (RULES.md §12, §19; date to verify)",
+        },
         Scheme {
             decree: "282",
             from: day(2026, 4, 1),

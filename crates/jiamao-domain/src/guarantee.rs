@@ -134,7 +134,18 @@ pub fn required(method: Method, i: &Inputs) -> Required {
     let mut lines = Vec::new();
     let not_allowed = i.tier == Tier::SeverelyUntrustworthy && method == Method::Formula2007;
     if i.zone {
-        return Required { method, amount: Decimal::ZERO, lines: vec![Line { what: "zone book".into(), base: Decimal::ZERO, share: Decimal::ZERO, amount: Decimal::ZERO, rule: "deposit rules do not apply in special supervision zones (2015年第63号 point 4)".into() }], not_allowed };
+        return Required {
+            method,
+            amount: Decimal::ZERO,
+            lines: vec![Line {
+                what: "zone book".into(),
+                base: Decimal::ZERO,
+                share: Decimal::ZERO,
+                amount: Decimal::ZERO,
+                rule: "deposit rules do not apply in special supervision zones (2015年第63号 point 4)".into(),
+            }],
+            not_allowed,
+        };
     }
     let untrustworthy = matches!(i.tier, Tier::Untrustworthy | Tier::SeverelyUntrustworthy);
     for m in &i.materials {
