@@ -48,6 +48,8 @@ pub struct CatalogImpact {
     /// Every item of every book (that the loader may read) whose catalog status changes, with the
     /// days and the entry.
     pub items: Vec<ItemImpact>,
+    /// Every guarantee whose required amount changes on `as_of` (books of `books`).
+    pub guarantees: Vec<crate::guarantee::GuaranteeChange>,
 }
 
 /// What loading a catalog version did.
@@ -278,7 +280,8 @@ impl<S: Store> Engine<S> {
         let mut books: Vec<String> = items.iter().map(|i| i.book_no.clone()).collect();
         books.sort();
         books.dedup();
-        Ok(CatalogImpact { version: new.name().to_owned(), previous: old.map(|o| o.name().to_owned()), as_of, entries: new.entries().len(), added, removed, changed, books, items })
+        let guarantees = self.guarantee_changes(new, &docs, &books, as_of)?;
+        Ok(CatalogImpact { version: new.name().to_owned(), previous: old.map(|o| o.name().to_owned()), as_of, entries: new.entries().len(), added, removed, changed, books, items, guarantees })
     }
 
     /// Loads a catalog version (`jiamao catalog load … --yes`), reporting its impact from today on.
@@ -307,6 +310,7 @@ impl<S: Store> Engine<S> {
                     changed: 0,
                     books: Vec::new(),
                     items: Vec::new(),
+                    guarantees: Vec::new(),
                 };
                 return Ok(CatalogLoad { name: name.to_owned(), status: "unchanged", impact });
             }

@@ -77,6 +77,19 @@ pub struct GuaranteeState {
     pub active: bool,
 }
 
+/// A book whose required guarantee a catalog version changes (the catalog's impact analysis).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuaranteeChange {
+    pub book_no: String,
+    #[serde(serialize_with = "decimal::serialize_opt")]
+    pub before: Option<Decimal>,
+    #[serde(serialize_with = "decimal::serialize_opt")]
+    pub after: Option<Decimal>,
+    /// Why an amount could not be computed (no regime, no tariff line …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// `jiamao guarantee <book_no>`: required, posted, shortfall and the basis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GuaranteeReport {
@@ -159,6 +172,32 @@ impl<S: Store> Engine<S> {
         Ok(CreditView { enterprise: enterprise.to_owned(), as_of, history, class, scheme, tier, defaulted, effects: credit::effects(tier) })
     }
 
+    /// The class recorded and in force on a date, with its effects (none when no class is recorded
+    /// or the class is not one of its scheme).
+    pub(crate) fn credit_in_force(&mut self, enterprise: &str, date: NaiveDate) -> Result<Option<(CreditEntry, Effects)>, AppError> {
+        let history = self.credit_history(enterprise)?;
+        Ok(credit::in_force(&history, date).and_then(|e| credit::tier_of(&e.class, e.from).ok().map(|(_, t)| (e.clone(), credit::effects(t)))))
+    }
+
+    /// Refuses a new book of an enterprise whose credit class in force on the book's first day does not
+    /// allow processing trade (RULES.md §11.2: D banned; Decree 282 严重失信).
+    pub(crate) fn check_credit_allows(&mut self, enterprise: &str, book_no: &str, date: NaiveDate, source: &str) -> Result<(), AppError> {
+        if self.book_key(book_no)?.is_some() {
+            return Ok(());
+        }
+        if let Some((entry, effects)) = self.credit_in_force(enterprise, date)? {
+            if !effects.processing_trade {
+                let error = jiamao_domain::book::BookError {
+                    at: "operator.uscc".into(),
+                    rule: "credit_class",
+                    message: format!("enterprise {enterprise} is in credit class {} from {}, which does not allow processing trade", entry.class, entry.from),
+                };
+                return Err(AppError::Book { source_name: source.to_owned(), error });
+            }
+        }
+        Ok(())
+    }
+
     /// The credit of an enterprise as of a date (those who may read its books).
     pub fn credit(&mut self, enterprise: &str, as_of: NaiveDate) -> Result<CreditView, AppError> {
         if self.ctx.principal != Principal::Local {
@@ -230,6 +269,38 @@ impl<S: Store> Engine<S> {
     /// in force, the regions, the restricted items of the catalog in force, valued at their filed
     /// quantities and prices with the tariff's duty and VAT), posted, shortfall and alert.
     pub fn guarantee(&mut self, book_no: &str, as_of: NaiveDate) -> Result<GuaranteeReport, AppError> {
+        self.guarantee_with(book_no, as_of, None)
+    }
+
+    /// The books among `books` whose required guarantee on `as_of` differs under `new` (a catalog
+    /// version about to be loaded) from the catalog in force.
+    pub(crate) fn guarantee_changes(
+        &mut self,
+        new: &jiamao_domain::catalog::CatalogVersion,
+        docs: &[(String, jiamao_domain::doc::BookDoc)],
+        books: &[String],
+        as_of: NaiveDate,
+    ) -> Result<Vec<GuaranteeChange>, AppError> {
+        let mut out = Vec::new();
+        for book_no in books {
+            let Some((_, doc)) = docs.iter().find(|(_, d)| &d.book_no == book_no) else { continue };
+            let after_items: Vec<(u32, bool, String)> =
+                jiamao_domain::catalog::restricted_items(new, doc, as_of).into_iter().filter(|(_, m, _)| *m).map(|(seq, _, e)| (seq, e.is_shizhuan(), e.describe())).collect();
+            let before = self.guarantee_with(book_no, as_of, None).map(|r| r.required.amount);
+            let after = self.guarantee_with(book_no, as_of, Some(after_items)).map(|r| r.required.amount);
+            match (before, after) {
+                (Ok(b), Ok(a)) if a == b => {}
+                (Ok(b), Ok(a)) => out.push(GuaranteeChange { book_no: book_no.clone(), before: Some(b), after: Some(a), note: None }),
+                (b, a) => {
+                    let note = [b.as_ref().err(), a.as_ref().err()].into_iter().flatten().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");
+                    out.push(GuaranteeChange { book_no: book_no.clone(), before: b.ok(), after: a.ok(), note: Some(note) });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn guarantee_with(&mut self, book_no: &str, as_of: NaiveDate, restricted: Option<Vec<(u32, bool, String)>>) -> Result<GuaranteeReport, AppError> {
         let key = self.guard_book(Action::ReadReport, book_no)?;
         if !self.refresh(&key)? {
             return Err(AppError::UnknownBook(book_no.to_owned()));
@@ -246,7 +317,10 @@ impl<S: Store> Engine<S> {
             guarantee::regime_on(book.valid_from).ok_or_else(|| AppError::Input(format!("no guarantee regime before 2007-08-23 (book {book_no} from {})", book.valid_from)))?;
         let acting = std::mem::replace(&mut self.ctx.principal, Principal::Local);
         let credit = self.credit_view(&key.enterprise, as_of);
-        let restricted = self.restricted_materials(book_no, as_of);
+        let restricted = match restricted {
+            Some(r) => Ok(r),
+            None => self.restricted_materials(book_no, as_of),
+        };
         self.ctx.principal = acting;
         let credit = credit?;
         let restricted = restricted?;

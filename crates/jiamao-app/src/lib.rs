@@ -368,6 +368,7 @@ impl<S: Store> Engine<S> {
             }
         }
         self.check_admission(&book, source)?; // RULES.md §13, §2.3: prohibited items, approvals
+        self.check_credit_allows(&key.enterprise, &key.book_no, book.valid_from, source)?; // RULES.md §11.2, §12
         let doc_json = serde_json::to_string(&doc).map_err(|e| StoreError::Database(e.to_string()))?;
         let result = self.write(std::slice::from_ref(&key), |me| {
             let r = me.import_locked(&key, book.clone(), doc_json.clone(), source)?;

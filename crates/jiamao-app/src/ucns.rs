@@ -327,7 +327,13 @@ impl<S: Store> Engine<S> {
                 latest = Some(doc);
             }
         }
-        Ok(latest.is_some_and(|d| d.allowed))
+        if !latest.is_some_and(|d| d.allowed) {
+            return Ok(false);
+        }
+        // The flag and the credit class: a class in force must allow self-verification (the effects
+        // table of jiamao_domain::credit); with no class recorded the flag alone decides.
+        let credit = self.credit_in_force(enterprise, date)?;
+        Ok(credit.is_none_or(|(_, effects)| effects.self_verification))
     }
 
     // ---- Review (质疑 / 磋商) ----------------------------------------------------------------

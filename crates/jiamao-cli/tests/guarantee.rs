@@ -71,6 +71,12 @@ fn example_c_on_a_book_with_history_alert_and_refund() {
     assert_eq!(g["holding"], "customs_guarantee");
     assert_eq!(g["letter_valid_until"], "2027-03-21");
     assert_eq!((g["shortfall"].as_str(), g["alert"].as_bool()), (Some("121500"), Some(true)));
+    // A catalog version that no longer restricts copper cathodes: the preview names the guarantee
+    // that changes (121,500 → 0) before anything is loaded.
+    let lifted = env.write("lifted.csv", "hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement\n3901100090,restricted,export,,,2015-12-01,,test entry\n");
+    let p = env.json(&["catalog", "load", &lifted, "--version", "test-lifted", "--as-of", "2026-06-01", "--json"]);
+    let change = p["impact"]["guarantees"].as_array().unwrap().iter().find(|c| c["book_no"] == "E52002600009").cloned().unwrap_or_else(|| panic!("{p}"));
+    assert_eq!((change["before"].as_str(), change["after"].as_str()), (Some("121500"), Some("0")), "{change}");
     // Credit history under Decree 282: 高级认证企业 from May, 失信企业 from September.
     env.ok(&["credit", "set", E, "高级认证企业", "--from", "2026-05-01"]);
     env.ok(&["credit", "set", E, "失信企业", "--from", "2026-09-01", "--decision", "test decision 1"]);
@@ -99,4 +105,27 @@ fn example_c_on_a_book_with_history_alert_and_refund() {
     assert_eq!((r["days"].as_i64(), r["interest"].as_str()), (Some(150), Some("145.83")), "{r}");
     let g = env.json(&["guarantee", "E52002600009", "--as-of", "2026-09-15", "--json"]);
     assert_eq!(g["posted"], "143000", "the refunded cash no longer counts");
+}
+
+#[test]
+fn a_class_that_bars_processing_trade_refuses_new_books() {
+    let env = setup();
+    let other = "91320505735624180G";
+    env.ok(&["credit", "set", other, "严重失信企业", "--from", "2026-04-01"]);
+    let party = json!({"uscc": other, "customs_code": "3205960321", "name": "苏州测试企业", "region_code": "320505"});
+    let book = json!({
+        "book_no": "E23002600001", "book_type": "E", "trade_mode": "0615", "operator": party, "master_customs": "2300",
+        "valid_from": "2026-05-01", "valid_until": "2026-12-31",
+        "materials": [{"seq": 1, "part_no": "PE-1", "hs_code": "3901100090", "name": "聚乙烯", "unit": "035", "unit_price": "10", "currency": "142"}],
+        "products": [{"seq": 1, "part_no": "W-1", "hs_code": "8544422100", "name": "电线", "unit": "035", "unit_price": "200", "currency": "142"}],
+        "consumption": [{"product_seq": 1, "material_seq": 1, "version": "1", "valid_from": "2026-05-01", "unit_consumption": "0.2"}]
+    });
+    let b = env.write("other.json", &book.to_string());
+    let o = env.run(&["book", "import", &b, "--json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["rule"], "credit_class", "{v}");
+    // A book that starts before the class took effect is not refused (time travel: the rules then).
+    let earlier = env.write("earlier.json", &book.to_string().replace("\"valid_from\":\"2026-05-01\"", "\"valid_from\":\"2026-03-01\"").replace("E23002600001", "E23002600002"));
+    assert!(env.run(&["book", "import", &earlier]).status.success());
 }
