@@ -269,7 +269,8 @@ impl<S: Store> Engine<S> {
             }
             None => (new.entries().iter().map(|e| e.key()).collect::<std::collections::BTreeSet<_>>().len(), 0, 0),
         };
-        let records = self.books()?;
+        // Whoever may load a catalog sees every book it touches (the impact is the point of loading).
+        let records = self.store.books()?;
         let mut docs: Vec<(String, BookDoc)> = Vec::with_capacity(records.len());
         for r in records {
             let doc: BookDoc = serde_json::from_str(&r.doc_json).map_err(|e| corrupt(&format!("book {}", r.key.book_no), e))?;

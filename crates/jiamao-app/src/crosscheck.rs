@@ -53,7 +53,7 @@ impl<S: Store> Engine<S> {
 
     /// Whether the acting principal may take `action` on an enterprise: on any of its books'
     /// jurisdictions (a refusal is logged, and says nothing about whether the enterprise exists).
-    fn authorize_enterprise(&mut self, action: Action, enterprise: &str) -> Result<Vec<(String, String, String)>, AppError> {
+    pub(crate) fn authorize_enterprise(&mut self, action: Action, enterprise: &str) -> Result<Vec<(String, String, String)>, AppError> {
         let books = self.enterprise_books(enterprise)?;
         if self.ctx.principal == Principal::Local {
             return Ok(books);

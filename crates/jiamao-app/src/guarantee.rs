@@ -3,7 +3,7 @@
 
 use crate::{AppError, Engine};
 use chrono::NaiveDate;
-use jiamao_domain::access::{Action, Principal, Target};
+use jiamao_domain::access::{Action, Principal};
 use jiamao_domain::credit::{self, CreditEntry, Effects, Tier};
 use jiamao_domain::decimal;
 use jiamao_domain::guarantee::{self, Holding, Inputs, Method, Required, RestrictedMaterial};
@@ -43,12 +43,13 @@ pub struct GuaranteeDoc {
     pub form: String,
     #[serde(with = "decimal")]
     pub amount: Decimal,
+    #[serde(deserialize_with = "jiamao_domain::date::deserialize")]
     pub posted_on: NaiveDate,
     /// The issuing bank or guarantor (letters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guarantor: Option<String>,
     /// A letter's last day (at least the book's expiry + 80 days).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "jiamao_domain::date::deserialize_opt")]
     pub valid_until: Option<NaiveDate>,
 }
 
@@ -119,8 +120,9 @@ impl<S: Store> Engine<S> {
     /// Records an enterprise's credit class from a date (customs supervisors; the local operator).
     pub fn set_credit(&mut self, enterprise: &str, entry: &CreditEntry) -> Result<CreditView, AppError> {
         jiamao_domain::codes::Uscc::parse(enterprise).map_err(|e| AppError::Input(format!("enterprise: {e}")))?;
+        // Customs supervisors of a district where the enterprise has a book.
+        self.authorize_enterprise(Action::SetCredit, enterprise)?;
         let (scheme, _) = credit::tier_of(&entry.class, entry.from).map_err(AppError::Input)?;
-        self.authorize(Action::SetCredit, &Target { enterprise: Some(enterprise), ..Target::default() }, &format!("enterprise {enterprise}"))?;
         let body = serde_json::to_string(entry).map_err(|e| StoreError::Database(e.to_string()))?;
         let key = entry.from.to_string();
         let on = entry.from;
@@ -200,9 +202,7 @@ impl<S: Store> Engine<S> {
 
     /// The credit of an enterprise as of a date (those who may read its books).
     pub fn credit(&mut self, enterprise: &str, as_of: NaiveDate) -> Result<CreditView, AppError> {
-        if self.ctx.principal != Principal::Local {
-            self.authorize(Action::ReadReport, &Target { enterprise: Some(enterprise), ..Target::default() }, &format!("enterprise {enterprise}"))?;
-        }
+        self.authorize_enterprise(Action::ReadReport, enterprise)?;
         self.credit_view(enterprise, as_of)
     }
 
@@ -240,6 +240,9 @@ impl<S: Store> Engine<S> {
         let doc: GuaranteeDoc = serde_json::from_str(&rec.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if refunded_on < doc.posted_on {
             return Err(AppError::Input(format!("the refund ({refunded_on}) is before the guarantee was posted ({})", doc.posted_on)));
+        }
+        if rate.is_some_and(|r| r.is_sign_negative()) {
+            return Err(AppError::Input("a refund interest rate cannot be negative".to_owned()));
         }
         let bank_rate_from = NaiveDate::from_ymd_opt(2025, 8, 1).unwrap_or_default();
         let (rate, source) = match rate {

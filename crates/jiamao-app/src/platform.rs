@@ -510,11 +510,11 @@ impl<S: Store> Engine<S> {
     /// (`jiamao audit verify`).
     pub fn audit_verify(&mut self) -> Result<AuditReport, AppError> {
         self.authorize(Action::ReadAudit, &Target::default(), "audit")?;
-        let only = self.own_chain_only();
+        let only = self.chains_in_scope()?;
         let mut chains = Vec::new();
         // (enterprise, list_no) → (digest, chain, seq) as recorded.
         let mut recorded: std::collections::HashMap<(String, String), (String, String, i64)> = std::collections::HashMap::new();
-        for chain in self.store.audit_chains()?.into_iter().filter(|c| only.as_ref().is_none_or(|o| o == c)) {
+        for chain in self.store.audit_chains()?.into_iter().filter(|c| only.as_ref().is_none_or(|o| o.contains(c))) {
             let mut walker = ChainWalker::new(&chain);
             self.store.for_each_audit(&chain, &mut |r| {
                 let link = Link {
@@ -553,7 +553,7 @@ impl<S: Store> Engine<S> {
         }
         let mut altered = Vec::new();
         let mut checked = 0u64;
-        for rec in self.store.books()?.into_iter().filter(|r| only.as_ref().is_none_or(|o| *o == r.key.enterprise)) {
+        for rec in self.store.books()?.into_iter().filter(|r| only.as_ref().is_none_or(|o| o.contains(&r.key.enterprise))) {
             let key = rec.key.clone();
             self.store.for_each_list(&key, 0, None, &mut |s| {
                 checked += 1;
@@ -571,20 +571,35 @@ impl<S: Store> Engine<S> {
         Ok(AuditReport { intact, chains, lists_checked: checked, altered_lists: altered })
     }
 
-    /// An enterprise administrator reads its own enterprise's chain only.
-    fn own_chain_only(&self) -> Option<String> {
+    /// The chains the acting principal may read: an enterprise administrator its own enterprise's, a
+    /// customs supervisor those of the enterprises with a book in its district; `None`: every chain.
+    fn chains_in_scope(&mut self) -> Result<Option<std::collections::BTreeSet<String>>, AppError> {
         match &self.ctx.principal {
-            Principal::User(i) if i.role == Role::EnterpriseAdmin => Some(i.enterprise.clone().unwrap_or_default()),
-            _ => None,
+            Principal::User(i) if i.role == Role::EnterpriseAdmin => Ok(Some(i.enterprise.iter().cloned().collect())),
+            Principal::User(i) if i.role == Role::CustomsSupervisor => {
+                #[derive(serde::Deserialize)]
+                struct Scope {
+                    master_customs: String,
+                }
+                let district = i.customs.clone().unwrap_or_default();
+                let mut out = std::collections::BTreeSet::new();
+                for r in self.store.books()? {
+                    if serde_json::from_str::<Scope>(&r.doc_json).is_ok_and(|s| s.master_customs == district) {
+                        out.insert(r.key.enterprise);
+                    }
+                }
+                Ok(Some(out))
+            }
+            _ => Ok(None),
         }
     }
 
     /// The head of every chain (the caller may read): (chain, seq, hash), to export signed.
     pub fn audit_heads(&mut self) -> Result<Vec<(String, i64, String)>, AppError> {
         self.authorize(Action::ReadAudit, &Target::default(), "audit")?;
-        let only = self.own_chain_only();
+        let only = self.chains_in_scope()?;
         let mut out = Vec::new();
-        for chain in self.store.audit_chains()?.into_iter().filter(|c| only.as_ref().is_none_or(|o| o == c)) {
+        for chain in self.store.audit_chains()?.into_iter().filter(|c| only.as_ref().is_none_or(|o| o.contains(c))) {
             if let Some((seq, hash)) = self.store.audit_head(&chain)? {
                 out.push((chain, seq, hash));
             }
@@ -595,7 +610,7 @@ impl<S: Store> Engine<S> {
     /// Whether `chain` still holds link `seq` with `hash` (a signed head exported earlier).
     pub fn audit_holds(&mut self, chain: &str, seq: i64, hash: &str) -> Result<bool, AppError> {
         self.authorize(Action::ReadAudit, &Target::default(), "audit")?;
-        if self.own_chain_only().is_some_and(|o| o != chain) {
+        if self.chains_in_scope()?.is_some_and(|o| !o.contains(chain)) {
             return Ok(false);
         }
         let mut found = false;

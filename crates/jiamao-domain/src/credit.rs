@@ -117,6 +117,7 @@ pub fn effects(tier: Tier) -> Effects {
 #[serde(deny_unknown_fields)]
 pub struct CreditEntry {
     pub class: String,
+    #[serde(deserialize_with = "crate::date::deserialize")]
     pub from: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,

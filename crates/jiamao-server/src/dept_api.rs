@@ -17,7 +17,7 @@ use jiamao_domain::tax::TaxPolicy;
 use jiamao_store::Store;
 use serde::Deserialize;
 
-fn file_refused(problems: Vec<String>) -> ApiError {
+pub(crate) fn file_refused(problems: Vec<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "file_invalid", format!("nothing was loaded ({} problems): {}", problems.len(), problems.join("; ")))
 }
 
@@ -35,7 +35,7 @@ pub(crate) async fn load_vat<S: Store + 'static>(State(engine): State<SharedEngi
     Ok(Json(with_engine(&engine, move |e| Ok(e.load_vat_expectations(&rows)?)).await?))
 }
 
-fn enterprise(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+pub(crate) fn enterprise(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     let e = p.map(|Path(s)| s).map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "bad_path", r.body_text()))?;
     jiamao_domain::codes::Uscc::parse(&e).map_err(|x| ApiError::new(StatusCode::BAD_REQUEST, "bad_path", format!("path parameter uscc: {x}")).with_field("uscc"))?;
     Ok(e)

@@ -16,6 +16,7 @@ mod error;
 mod html;
 mod openapi;
 mod platform_api;
+mod policy_api;
 mod tax_api;
 mod web;
 
@@ -81,6 +82,21 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// - `GET /api/v1/webhooks` (the caller's subscriptions), `POST /api/v1/webhooks` `{url, kinds}`
 ///   (subscribe as the caller: `201`).
 ///
+/// Policy as dated data (FORMAT.md "Catalog file" and "Enterprises, credit, accounts, server"):
+/// - `GET /api/v1/catalogs` (the loaded catalog versions), `POST /api/v1/catalogs/{name}?preview=
+///   true|false[&as_of=]` with the catalog CSV (`preview=true`: the impact, nothing loaded; `false`:
+///   loaded with its impact, `201`, or `200` when the same version was loaded before; a file with any
+///   bad row is refused whole, 422 `file_invalid` naming every problem), `GET /api/v1/catalogs/{from}
+///   /diff/{to}`, `GET /api/v1/catalog/{hs_code}?date=` (`{hs_code, date, entries}`; `date` required);
+/// - `GET /api/v1/enterprises/{uscc}/credit?as_of=` (`as_of` required) and `POST` on the same path
+///   `{class, from, decision?}`;
+/// - `GET /api/v1/books/{book_no}/guarantee?as_of=` (required, posted, shortfall and the basis;
+///   `as_of` required), `POST /api/v1/books/{book_no}/guarantees` (a guarantee: `201` / `200` as for
+///   payments), `POST /api/v1/books/{book_no}/guarantees/{guarantee_no}/refund` `{refunded_on, rate?}`;
+/// - `GET /api/v1/books/{book_no}/consumption-check?as_of=&export_taxable=1,2` (单耗 against the
+///   loaded national standards), `GET /api/v1/books/{book_no}/consumption-reviews` and `POST` on the
+///   same path `{product_seq, version, action, replacement?, note?}` (质疑 / 磋商: `201`).
+///
 /// Web pages: `GET /` (the books), `GET /books/{book_no}` (balances and the 报核 figures) and the
 /// login form at `/login`. `GET /healthz` answers `ok`.
 ///
@@ -127,6 +143,16 @@ pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
         .route("/api/v1/enterprises/{uscc}/crosscheck/fx", get(dept_api::fx::<S>))
         .route("/api/v1/enterprises/{uscc}/crosscheck/vat", get(dept_api::vat::<S>))
         .route("/api/v1/webhooks", get(dept_api::webhooks::<S>).post(dept_api::add_webhook::<S>))
+        .route("/api/v1/catalogs", get(policy_api::catalogs::<S>))
+        .route("/api/v1/catalogs/{name}", post(policy_api::load_catalog::<S>))
+        .route("/api/v1/catalogs/{from}/diff/{to}", get(policy_api::catalog_diff::<S>))
+        .route("/api/v1/catalog/{hs_code}", get(policy_api::catalog_check::<S>))
+        .route("/api/v1/enterprises/{uscc}/credit", get(policy_api::credit::<S>).post(policy_api::set_credit::<S>))
+        .route("/api/v1/books/{book_no}/guarantee", get(policy_api::guarantee::<S>))
+        .route("/api/v1/books/{book_no}/guarantees", post(policy_api::post_guarantee::<S>))
+        .route("/api/v1/books/{book_no}/guarantees/{guarantee_no}/refund", post(policy_api::refund_guarantee::<S>))
+        .route("/api/v1/books/{book_no}/consumption-check", get(policy_api::consumption_check::<S>))
+        .route("/api/v1/books/{book_no}/consumption-reviews", get(policy_api::consumption_reviews::<S>).post(policy_api::review_consumption::<S>))
         .route("/login", get(web::login_page).post(web::login_form::<S>))
         .fallback(web::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -69,9 +69,9 @@ pub(crate) fn document() -> Value {
             "version": "1",
             "description": "The JSON API of Jiamao, a bonded ledger for China processing trade. Documents follow the interchange format (FORMAT.md). Errors are {\"error\": {rule, message, field?}}. Every operation but the login (POST /api/v1/session), /healthz and this description needs an API token (Authorization: Bearer jm_…) or the session cookie jiamao_session; a change made with the cookie also needs the session's CSRF token in X-CSRF-Token. Without valid credentials the answer is 401 unauthenticated, the same whatever was wrong (unknown, expired, revoked, a disabled account). What an account may do follows its role and jurisdiction: a refusal is 403 forbidden with no detail (the reason goes to the audit trail), and the data of a book the account may not see answers 404 unknown_book exactly as a book that does not exist. The web pages at /, /books/{book_no} and /login are HTML and not part of this description."
         },
-        "paths": secured(merged(merged(merged(paths(), tax_paths()), platform_paths()), dept_paths())),
+        "paths": secured(merged(merged(merged(merged(paths(), tax_paths()), platform_paths()), dept_paths()), policy_paths())),
         "components": {
-            "schemas": merged(merged(merged(schemas(), tax_schemas()), platform_schemas()), dept_schemas()),
+            "schemas": merged(merged(merged(merged(schemas(), tax_schemas()), platform_schemas()), dept_schemas()), policy_schemas()),
             "securitySchemes": {
                 "bearerToken": {
                     "type": "http",
@@ -548,6 +548,598 @@ fn dept_paths() -> Value {
             }
         }
     })
+}
+
+/// The routes of policy as dated data: catalogs, credit, guarantees, 单耗 against the standards and its
+/// review.
+fn policy_paths() -> Value {
+    let not_found = || error_response("The book is not known (rule unknown_book).");
+    let fault = || error_response("A fault of the server.");
+    let too_large = || error_response("The body is larger than the server accepts (16 MiB).");
+    let name_path = |name: &str, description: &str| json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } });
+    let check_parameters = json!([
+        book_no_path(),
+        date_query("as_of", "Compare with the standards documents loaded with valid_from on or before this date (YYYY-MM-DD; default: every document loaded)."),
+        { "name": "export_taxable", "in": "query", "required": false, "description": "The seqs of the products taxable on export, separated by commas (1,2): their standard is a minimum (RULES.md §4.5).", "schema": { "type": "string", "pattern": "^[0-9]+(,[0-9]+)*$" } }
+    ]);
+    let check_400 = || error_response("as_of is not a date, export_taxable is not a list of product seqs, or another query parameter is given (rule bad_query, field names it).");
+    let catalog_body = json!({
+        "description": "The catalog file (FORMAT.md \"Catalog file\"): CSV, UTF-8, with the header hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement; catalog prohibited or restricted, direction import, export or both, mode empty or 实转, valid_until empty (open) or the last day in force. A file with any bad row is refused whole (422 file_invalid, every problem named with its line: request body:<line>).",
+        "required": true,
+        "content": { "text/csv": { "schema": { "type": "string" }, "example": "hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement\n2836200000,prohibited,both,,,2015-01-01,2020-11-30,商务部 海关总署公告2014年第90号\n" } }
+    });
+    json!({
+        "/api/v1/catalogs": {
+            "get": {
+                "operationId": "listCatalogs",
+                "summary": "The loaded catalog versions (禁止类 / 限制类目录), in load order: the last is in force.",
+                "responses": {
+                    "200": ok("The versions.", json!({ "type": "array", "items": { "$ref": "#/components/schemas/CatalogVersionInfo" } })),
+                    "403": forbidden("the role reads no policy data."),
+                    "500": fault()
+                }
+            }
+        },
+        "/api/v1/catalogs/{name}": {
+            "post": {
+                "operationId": "loadCatalog",
+                "summary": "Preview or load a catalog version: its impact on the books the caller may read (every item newly prohibited or restricted, or no longer), from as_of on, against the version in force.",
+                "description": "With preview=true nothing is loaded. With preview=false the version is loaded and replaces the one in force as a whole (time travel happens inside it, by the entries' dates); the same name with the same content again changes nothing (200, status unchanged, empty impact); other content under a taken name is refused (rule policy_name_taken, field name). Loading policy is for customs supervisors and the administrator.",
+                "parameters": [
+                    name_path("name", "The version's name (unique)."),
+                    { "name": "preview", "in": "query", "required": true, "description": "true: show the impact and load nothing; false: load the version.", "schema": { "type": "string", "enum": ["true", "false"] } },
+                    date_query("as_of", "The first day the impact counts (YYYY-MM-DD; default: the day of the request, UTC).")
+                ],
+                "requestBody": catalog_body,
+                "responses": {
+                    "200": ok("preview=true: the impact, nothing loaded (CatalogPreview); preview=false: the same version was loaded before, nothing changed (CatalogLoad, status unchanged).", json!({ "oneOf": [{ "$ref": "#/components/schemas/CatalogPreview" }, { "$ref": "#/components/schemas/CatalogLoad" }] })),
+                    "201": ok("The version was loaded and is now in force, with its impact.", json!({ "$ref": "#/components/schemas/CatalogLoad" })),
+                    "400": error_response("preview is missing or neither true nor false, as_of is not a date, or another query parameter is given (rule bad_query, field names it); or the body could not be read (rule bad_body)."),
+                    "403": forbidden("the role does not load policy data (customs supervisors and the administrator do), or a read-only token."),
+                    "413": too_large(),
+                    "422": error_response("Nothing was loaded: file_invalid (every problem of the file with its line), document_format (not UTF-8), policy_name_taken (field name: other content under this name), or catalog_invalid."),
+                    "500": fault()
+                }
+            }
+        },
+        "/api/v1/catalogs/{from}/diff/{to}": {
+            "get": {
+                "operationId": "catalogDiff",
+                "summary": "What changed between two loaded catalog versions, by key (hs_code, direction, note).",
+                "parameters": [name_path("from", "The earlier version's name."), name_path("to", "The later version's name.")],
+                "responses": {
+                    "200": ok("The difference.", json!({ "$ref": "#/components/schemas/CatalogDiff" })),
+                    "403": forbidden("the role reads no policy data."),
+                    "422": error_response("No version of that name is loaded (rule catalog_unknown, field from or to)."),
+                    "500": fault()
+                }
+            }
+        },
+        "/api/v1/catalog/{hs_code}": {
+            "get": {
+                "operationId": "catalogCheck",
+                "summary": "The catalog entries in force for an HS code on a date (jiamao catalog check --json): of the version in force, by the entries' dates, so a past date answers with what was in force then.",
+                "parameters": [
+                    { "name": "hs_code", "in": "path", "required": true, "description": "10-digit HS code.", "schema": { "type": "string", "pattern": "^[0-9]{10}$" } },
+                    required_date_query("date", "Required: the day asked about (YYYY-MM-DD).")
+                ],
+                "responses": {
+                    "200": ok("The entries in force that day (empty when none, or when no catalog is loaded).", json!({ "$ref": "#/components/schemas/CatalogCheck" })),
+                    "400": error_response("hs_code is not 10 digits (rule bad_path), or date is missing or not a date, or another query parameter is given (rule bad_query); field names it."),
+                    "403": forbidden("the role reads no policy data."),
+                    "500": fault()
+                }
+            }
+        },
+        "/api/v1/enterprises/{uscc}/credit": {
+            "get": {
+                "operationId": "credit",
+                "summary": "An enterprise's credit (海关信用): its history and the class in force on as_of, with the tier and its effects.",
+                "description": "No class recorded: 一般信用 (general) by default, defaulted true.",
+                "parameters": [uscc_path(), required_date_query("as_of", "Required: the day whose class is asked for (YYYY-MM-DD); the server does not assume today.")],
+                "responses": {
+                    "200": ok("The credit.", json!({ "$ref": "#/components/schemas/CreditView" })),
+                    "400": error_response("uscc is not a valid unified social credit code (rule bad_path), or as_of is missing or not a date, or another query parameter is given (rule bad_query); field names it."),
+                    "403": forbidden("the role does not read reports, or the enterprise is outside the account's jurisdiction (the same answer whether the enterprise exists or not)."),
+                    "500": fault()
+                }
+            },
+            "post": {
+                "operationId": "setCredit",
+                "summary": "Record an enterprise's credit class from a date (customs); the same entry again changes nothing. Answers the credit as of that date.",
+                "description": "The class is one of the scheme in force on from (RULES.md §12, §19): AA … D (Decree 170), 高级认证, 一般认证, 一般信用, 失信 (Decrees 225, 237; 251 without 一般认证), 高级认证企业, 认证企业, 常规企业, 失信企业, 严重失信企业 (Decree 282). A correction is an entry from another date.",
+                "parameters": [uscc_path()],
+                "requestBody": strict_body("The class, from when, and the decision's number.", "#/components/schemas/CreditRequest"),
+                "responses": {
+                    "200": ok("Recorded (or recorded before with the same content): the credit as of from.", json!({ "$ref": "#/components/schemas/CreditView" })),
+                    "400": error_response("uscc is not a valid unified social credit code (rule bad_path, field uscc), or the body could not be read (rule bad_body)."),
+                    "403": forbidden("the role does not record credit classes, the enterprise is outside the account's jurisdiction, or a read-only token."),
+                    "413": too_large(),
+                    "422": error_response("Refused: document_format (field names the place), or rule rejected (a class that is not one of the scheme in force on from, or another class already recorded from that date)."),
+                    "500": fault()
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/guarantee": {
+            "get": {
+                "operationId": "guarantee",
+                "summary": "The guarantee of a book as of a date (jiamao guarantee --json): required (the regime of the book's date, the credit class in force, the regions, the restricted items of the catalog in force valued with the tariff's duty and VAT), posted, shortfall, alert, and the basis.",
+                "parameters": [book_no_path(), required_date_query("as_of", "Required: the day computed for (YYYY-MM-DD); the server does not assume today.")],
+                "responses": {
+                    "200": ok("The guarantee.", json!({ "$ref": "#/components/schemas/GuaranteeReport" })),
+                    "400": error_response("as_of is missing or not a date, or another query parameter is given (rule bad_query, field names it)."),
+                    "404": not_found(),
+                    "422": error_response("No guarantee regime applies (rule rejected: a book before 2007-08-23)."),
+                    "500": fault()
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/guarantees": {
+            "post": {
+                "operationId": "postGuarantee",
+                "summary": "Record a guarantee posted for a book (customs officers of its district): cash (保证金) or a letter of guarantee (保函); idempotent by guarantee_no.",
+                "parameters": [book_no_path()],
+                "requestBody": strict_body("The guarantee.", "#/components/schemas/GuaranteeRequest"),
+                "responses": {
+                    "201": ok("The guarantee was recorded.", json!({ "$ref": "#/components/schemas/Recorded" })),
+                    "200": ok("The same guarantee was recorded before (status duplicate); nothing changed.", json!({ "$ref": "#/components/schemas/Recorded" })),
+                    "404": not_found(),
+                    "413": too_large(),
+                    "422": error_response("Refused: document_format (field names the place), record_differs (field guarantee_no: the number is recorded with other content), or rule rejected (form neither cash nor letter, an amount that is not positive, a letter without valid_until or ending before the book's expiry + 80 days)."),
+                    "500": fault()
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/guarantees/{guarantee_no}/refund": {
+            "post": {
+                "operationId": "refundGuarantee",
+                "summary": "Refund a guarantee at write-off (customs officers of the book's district): cash earns interest from its posting to the refund, days × rate ÷ 360.",
+                "description": "From 2025-08-01 the rate is the bank's demand rate and must be given (公告2025年第139号); before, the PBoC demand benchmark of the dated rates applies unless one is given.",
+                "parameters": [book_no_path(), name_path("guarantee_no", "The guarantee's number.")],
+                "requestBody": strict_body("The day of the refund and the interest rate.", "#/components/schemas/GuaranteeRefundRequest"),
+                "responses": {
+                    "200": ok("The refund with its interest (also when the same refund was recorded before).", json!({ "$ref": "#/components/schemas/GuaranteeRefund" })),
+                    "404": not_found(),
+                    "413": too_large(),
+                    "422": error_response("Refused: document_format (field names the place), record_differs (another refund of this guarantee is recorded), a dated rate missing (rule rate_missing), or rule rejected (no such guarantee on the book, a refund before the posting, no rate given from 2025-08-01)."),
+                    "500": fault()
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/consumption-check": {
+            "get": {
+                "operationId": "consumptionCheck",
+                "summary": "Every 单耗 line of the book (every version of every product) against the loaded national 单耗 standards: above the maximum, below the minimum for export-taxable products, within, or no standard; each match citing the standard.",
+                "description": "Codes are matched as written: no HS 2022 nomenclature is loaded in the engine (hs2022.checked false says so); jiamao ucns check --hs2022 checks the correspondence.",
+                "parameters": check_parameters.clone(),
+                "responses": {
+                    "200": ok("The check.", json!({ "$ref": "#/components/schemas/ConsumptionCheck" })),
+                    "400": check_400(),
+                    "404": not_found(),
+                    "422": error_response("No standards to compare with (rule rejected: none loaded, or none loaded by as_of)."),
+                    "500": fault()
+                }
+            }
+        },
+        "/api/v1/books/{book_no}/consumption-reviews": {
+            "get": {
+                "operationId": "consumptionReviews",
+                "summary": "The review queue of the book's 单耗 versions: each version's state (declared, questioned 质疑, consulting 磋商, accepted, adjusted), its history and its lines against the loaded standards (none loaded: every line no_standard).",
+                "parameters": check_parameters,
+                "responses": {
+                    "200": ok("The versions.", json!({ "$ref": "#/components/schemas/ConsumptionReviews" })),
+                    "400": check_400(),
+                    "404": not_found(),
+                    "500": fault()
+                }
+            },
+            "post": {
+                "operationId": "reviewConsumption",
+                "summary": "Review a 单耗 version (customs officers of the book's district): question (质疑) a declared one, consult (磋商) on a questioned one, accept it, or adjust it after consultation, naming the replacement version the enterprise files as a change (变更).",
+                "parameters": [book_no_path()],
+                "requestBody": strict_body("The version and what is done to it.", "#/components/schemas/ReviewRequest"),
+                "responses": {
+                    "201": ok("The transition was recorded.", json!({ "$ref": "#/components/schemas/Reviewed" })),
+                    "404": not_found(),
+                    "413": too_large(),
+                    "422": error_response("Refused with its rule: document_format (field names the place; action is question, consult, accept or adjust), unknown_item, unknown_version, ucns_transition (not allowed from the version's state), ucns_review_final, ucns_replacement (adjust names another version; only adjust names one), ucns_self_verified (the enterprise self-verifies: no review)."),
+                    "500": fault()
+                }
+            }
+        }
+    })
+}
+
+/// The schemas of policy as dated data.
+fn policy_schemas() -> Value {
+    let dec = json!({ "$ref": "#/components/schemas/Decimal" });
+    let date = json!({ "$ref": "#/components/schemas/Date" });
+    let count = json!({ "type": "integer", "minimum": 0 });
+    let entries = json!({ "type": "array", "items": { "$ref": "#/components/schemas/CatalogEntry" } });
+    let direction = json!({ "type": "string", "enum": ["import", "export", "both"] });
+    let tier = json!({ "type": "string", "enum": ["advanced", "certified", "general", "untrustworthy", "severely_untrustworthy"], "description": "高级认证, 一般认证 / 认证企业, 一般信用 / 常规企业, 失信, 严重失信." });
+    let method = json!({ "type": "string", "enum": ["formula2007", "matrix2015"], "description": "公告2007年第44号, or 公告2015年第63号." });
+    let verdict = json!({ "type": "string", "enum": ["within", "above_maximum", "below_minimum", "no_standard", "not_comparable", "spec_dependent"] });
+    let state = json!({ "type": "string", "enum": ["declared", "questioned", "consulting", "accepted", "adjusted"] });
+    let action = json!({ "type": "string", "enum": ["question", "consult", "accept", "adjust"] });
+    let guarantee_props = json!({
+        "guarantee_no": { "type": "string", "description": "The guarantee's number: the idempotency key." },
+        "form": { "type": "string", "enum": ["cash", "letter"], "description": "cash (保证金) or letter (保函)." },
+        "amount": dec,
+        "posted_on": date,
+        "guarantor": { "type": "string", "description": "The issuing bank or guarantor (letters)." },
+        "valid_until": { "$ref": "#/components/schemas/Date", "description": "A letter's last day (at least the book's expiry + 80 days)." }
+    });
+    let catalogs = json!({
+        "CatalogEntry": {
+            "type": "object",
+            "required": ["hs_code", "catalog", "direction", "mode", "note", "valid_from", "valid_until", "announcement"],
+            "properties": {
+                "hs_code": { "type": "string" },
+                "catalog": { "type": "string", "enum": ["prohibited", "restricted"] },
+                "direction": direction,
+                "mode": { "oneOf": [{ "type": "string", "const": "实转" }, { "type": "null" }], "description": "实转 (a guarantee on the bonded materials), or null." },
+                "note": { "type": "string", "description": "The qualifier (医用物资除外); empty when none." },
+                "valid_from": date,
+                "valid_until": { "oneOf": [{ "$ref": "#/components/schemas/Date" }, { "type": "null" }], "description": "The last day in force (inclusive); null: open." },
+                "announcement": { "type": "string", "description": "The announcement that made the entry." }
+            }
+        },
+        "CatalogVersionInfo": {
+            "type": "object",
+            "required": ["name", "entries", "valid_from", "in_force"],
+            "properties": {
+                "name": { "type": "string" },
+                "entries": count,
+                "valid_from": { "oneOf": [{ "$ref": "#/components/schemas/Date" }, { "type": "null" }], "description": "The first day of its earliest entry." },
+                "in_force": { "type": "boolean", "description": "The version in force (the latest loaded)." }
+            }
+        },
+        "CatalogItemImpact": {
+            "type": "object",
+            "required": ["book_no", "enterprise", "goods", "item_seq", "hs_code", "name", "change", "from", "until", "entry", "transition"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "enterprise": { "type": "string", "description": "The operating enterprise (USCC)." },
+                "goods": { "type": "string", "enum": ["material", "product"] },
+                "item_seq": { "type": "integer" },
+                "hs_code": { "type": "string" },
+                "name": { "type": "string" },
+                "change": { "type": "string", "enum": ["newly_prohibited", "newly_restricted", "no_longer_prohibited", "no_longer_restricted"] },
+                "from": { "$ref": "#/components/schemas/Date", "description": "The first day of the book's validity (from the impact's as_of on) the change covers." },
+                "until": { "$ref": "#/components/schemas/Date", "description": "The last such day." },
+                "entry": { "$ref": "#/components/schemas/CatalogEntry", "description": "The entry behind the change: of the new version (newly …) or of the one in force (no longer …)." },
+                "transition": { "type": "boolean", "description": "Newly prohibited, but the book's contract period began before the entry: under the transition rule (RULES.md §13.1, when on) its lists still post until it expires." }
+            }
+        },
+        "CatalogImpact": {
+            "type": "object",
+            "required": ["version", "previous", "as_of", "entries", "added", "removed", "changed", "books", "items", "guarantees"],
+            "properties": {
+                "version": { "type": "string" },
+                "previous": { "type": ["string", "null"], "description": "The version in force before (null: the first catalog)." },
+                "as_of": { "$ref": "#/components/schemas/Date", "description": "The first day counted." },
+                "entries": count,
+                "added": { "type": "integer", "minimum": 0, "description": "Keys only in the new version." },
+                "removed": { "type": "integer", "minimum": 0, "description": "Keys only in the version in force." },
+                "changed": { "type": "integer", "minimum": 0, "description": "Keys in both whose entries differ." },
+                "books": { "type": "array", "items": { "type": "string" }, "description": "The books with an item in items." },
+                "items": { "type": "array", "items": { "$ref": "#/components/schemas/CatalogItemImpact" }, "description": "Every item of every book the caller may read whose catalog status changes." },
+                "guarantees": { "type": "array", "items": { "$ref": "#/components/schemas/GuaranteeChange" }, "description": "Every book of books whose required guarantee on as_of changes under the version." }
+            }
+        },
+        "GuaranteeChange": {
+            "type": "object",
+            "required": ["book_no", "before", "after"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "before": { "oneOf": [{ "$ref": "#/components/schemas/Decimal" }, { "type": "null" }], "description": "The amount required under the catalog in force (null: it could not be computed; note says why)." },
+                "after": { "oneOf": [{ "$ref": "#/components/schemas/Decimal" }, { "type": "null" }], "description": "The amount required under the new version." },
+                "note": { "type": "string", "description": "Why an amount could not be computed (no regime, no tariff line …)." }
+            }
+        },
+        "CatalogPreview": {
+            "type": "object",
+            "required": ["status", "impact"],
+            "properties": { "status": { "type": "string", "const": "preview" }, "impact": { "$ref": "#/components/schemas/CatalogImpact" } }
+        },
+        "CatalogLoad": {
+            "type": "object",
+            "required": ["name", "status", "impact"],
+            "properties": {
+                "name": { "type": "string" },
+                "status": { "type": "string", "enum": ["loaded", "unchanged"], "description": "unchanged: the same version was loaded before (the impact then lists nothing)." },
+                "impact": { "$ref": "#/components/schemas/CatalogImpact" }
+            }
+        },
+        "CatalogKeyChange": {
+            "type": "object",
+            "required": ["hs_code", "direction", "note", "before", "after"],
+            "properties": { "hs_code": { "type": "string" }, "direction": direction, "note": { "type": "string" }, "before": entries, "after": entries }
+        },
+        "CatalogDiff": {
+            "type": "object",
+            "required": ["from", "to", "added", "removed", "changed"],
+            "properties": {
+                "from": { "type": "string" },
+                "to": { "type": "string" },
+                "added": { "type": "array", "items": { "$ref": "#/components/schemas/CatalogEntry" }, "description": "Entries of keys only in to." },
+                "removed": { "type": "array", "items": { "$ref": "#/components/schemas/CatalogEntry" }, "description": "Entries of keys only in from." },
+                "changed": { "type": "array", "items": { "$ref": "#/components/schemas/CatalogKeyChange" } }
+            }
+        },
+        "CatalogCheck": {
+            "type": "object",
+            "required": ["hs_code", "date", "entries"],
+            "properties": { "hs_code": { "type": "string" }, "date": date, "entries": entries }
+        }
+    });
+    let guarantees = json!({
+        "CreditRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["class", "from"],
+            "properties": {
+                "class": { "type": "string", "description": "A class of the scheme in force on from." },
+                "from": date,
+                "decision": { "type": "string", "description": "The decision's number." }
+            }
+        },
+        "CreditEntry": {
+            "type": "object",
+            "required": ["class", "from"],
+            "properties": { "class": { "type": "string" }, "from": date, "decision": { "type": "string" } }
+        },
+        "CreditView": {
+            "type": "object",
+            "required": ["enterprise", "as_of", "history", "tier", "defaulted", "effects"],
+            "properties": {
+                "enterprise": { "type": "string" },
+                "as_of": date,
+                "history": { "type": "array", "items": { "$ref": "#/components/schemas/CreditEntry" }, "description": "Every class recorded, by from." },
+                "class": { "type": "string", "description": "The class in force (absent when none is recorded)." },
+                "scheme": { "type": "string", "description": "The decree of the class's scheme (170, 225, 237, 251, 282)." },
+                "tier": tier,
+                "defaulted": { "type": "boolean", "description": "The tier is the default (no class recorded: 一般信用)." },
+                "effects": {
+                    "type": "object",
+                    "required": ["processing_trade", "outward_processing", "self_verification"],
+                    "properties": {
+                        "processing_trade": { "type": "boolean", "description": "Processing trade allowed." },
+                        "outward_processing": { "type": "boolean", "description": "Outward processing (出境加工) allowed." },
+                        "self_verification": { "type": "boolean", "description": "Self-verified 单耗 (企业自核单耗): a policy (RULES.md §4.8)." }
+                    }
+                }
+            }
+        },
+        "GuaranteeRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["guarantee_no", "form", "amount", "posted_on"],
+            "properties": merged(guarantee_props.clone(), json!({ "amount": decimal_in() }))
+        },
+        "GuaranteeRefundRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["refunded_on"],
+            "properties": {
+                "refunded_on": date,
+                "rate": merged(decimal_in(), json!({ "description": "The yearly interest rate as a fraction (0.0035): the bank's demand rate, required from 2025-08-01; before, default the PBoC demand benchmark." }))
+            }
+        },
+        "GuaranteeRefund": {
+            "type": "object",
+            "required": ["guarantee_no", "refunded_on", "interest_rate", "interest_rate_source", "days", "interest"],
+            "properties": {
+                "guarantee_no": { "type": "string" },
+                "refunded_on": date,
+                "interest_rate": dec,
+                "interest_rate_source": { "type": "string" },
+                "days": { "type": "integer", "description": "From the posting to the refund." },
+                "interest": { "$ref": "#/components/schemas/Decimal", "description": "Cash: amount × days × rate ÷ 360, rounded to 0.01; letters: 0." }
+            }
+        },
+        "GuaranteeState": {
+            "type": "object",
+            "required": ["guarantee_no", "form", "amount", "posted_on", "active"],
+            "properties": merged(guarantee_props, json!({
+                "refund": { "$ref": "#/components/schemas/GuaranteeRefund" },
+                "active": { "type": "boolean", "description": "Counts toward posted on as_of: posted by then, not refunded, a letter not expired." }
+            }))
+        },
+        "GuaranteeLine": {
+            "type": "object",
+            "required": ["what", "base", "share", "amount", "rule"],
+            "properties": { "what": { "type": "string" }, "base": dec, "share": dec, "amount": dec, "rule": { "type": "string" } }
+        },
+        "GuaranteeRequired": {
+            "type": "object",
+            "required": ["method", "amount", "lines", "not_allowed"],
+            "properties": {
+                "method": method,
+                "amount": dec,
+                "lines": { "type": "array", "items": { "$ref": "#/components/schemas/GuaranteeLine" } },
+                "not_allowed": { "type": "boolean", "description": "Processing trade is not allowed at all for the credit tier (the amount is then moot)." }
+            }
+        },
+        "GuaranteeReport": {
+            "type": "object",
+            "required": ["book_no", "as_of", "method", "holding", "source", "credit", "both_central_west", "zone", "required", "posted", "shortfall", "alert", "letter_valid_until", "guarantees", "unvalued"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "as_of": date,
+                "method": method,
+                "holding": { "type": "string", "enum": ["bank_deposit_ledger", "customs_guarantee"], "description": "银行保证金台账 (until 2018-02-01) or 海关事务担保." },
+                "source": { "type": "string" },
+                "credit": { "$ref": "#/components/schemas/CreditView" },
+                "both_central_west": { "type": "boolean", "description": "The operator and the processor are both outside the eastern region." },
+                "zone": { "type": "boolean" },
+                "required": { "$ref": "#/components/schemas/GuaranteeRequired" },
+                "posted": { "$ref": "#/components/schemas/Decimal", "description": "The active guarantees on as_of." },
+                "shortfall": { "$ref": "#/components/schemas/Decimal", "description": "required − posted, not below 0." },
+                "alert": { "type": "boolean", "description": "Required exceeds posted (担保不足)." },
+                "letter_valid_until": { "$ref": "#/components/schemas/Date", "description": "A letter of guarantee must run at least to this day (the book's expiry + 80 days)." },
+                "guarantees": { "type": "array", "items": { "$ref": "#/components/schemas/GuaranteeState" } },
+                "unvalued": { "type": "array", "items": { "type": "string" }, "description": "Restricted materials whose value could not be computed (no tariff line or rate), and why." }
+            }
+        }
+    });
+    let consumption = json!({
+        "NormsUsed": {
+            "type": "object",
+            "required": ["source", "rows", "standards"],
+            "properties": {
+                "source": { "type": "string", "enum": ["given", "loaded"] },
+                "documents": { "type": "array", "items": { "type": "string" }, "description": "The loaded documents used, in load order." },
+                "rows": count,
+                "standards": count
+            }
+        },
+        "HsUsed": {
+            "type": "object",
+            "required": ["checked", "subheadings", "note"],
+            "properties": { "checked": { "type": "boolean" }, "subheadings": count, "note": { "type": "string" } }
+        },
+        "ConsumptionSummary": {
+            "type": "object",
+            "required": ["lines", "within", "above_maximum", "below_minimum", "no_standard", "not_comparable", "spec_dependent", "uncertain"],
+            "properties": {
+                "lines": count, "within": count, "above_maximum": count, "below_minimum": count, "no_standard": count, "not_comparable": count, "spec_dependent": count,
+                "uncertain": { "type": "integer", "minimum": 0, "description": "Lines with an uncertain HS match." }
+            }
+        },
+        "StandardUc": {
+            "type": "object",
+            "required": ["max", "min", "basis"],
+            "properties": { "max": dec, "min": dec, "basis": { "type": "string" } }
+        },
+        "NormMatch": {
+            "type": "object",
+            "required": ["standard_no", "row", "source", "finished_code", "material_code", "value_kind", "verdict", "hs2022"],
+            "properties": {
+                "standard_no": { "type": "string" },
+                "row": { "type": "string" },
+                "source": { "type": "string" },
+                "policy_basis": { "type": "string" },
+                "finished_code": { "type": "string" },
+                "material_code": { "type": "string" },
+                "finished_spec": { "type": "string" },
+                "material_spec": { "type": "string" },
+                "value_kind": { "type": "string", "enum": ["net", "ucns", "loss_only"] },
+                "standard": { "$ref": "#/components/schemas/StandardUc" },
+                "verdict": verdict,
+                "excess_per_unit": dec,
+                "hs2022": { "type": "string", "enum": ["current", "uncertain", "unchecked"] },
+                "hs_note": { "type": "string" },
+                "reason": { "type": "string" }
+            }
+        },
+        "ConsumptionLine": {
+            "type": "object",
+            "required": ["product_seq", "product_hs", "material_seq", "material_hs", "version", "valid_from", "uc", "export_taxable", "verdict", "uncertain", "standards"],
+            "properties": {
+                "product_seq": { "type": "integer" },
+                "product_hs": { "type": "string" },
+                "material_seq": { "type": "integer" },
+                "material_hs": { "type": "string" },
+                "version": { "type": "string" },
+                "valid_from": date,
+                "uc": { "$ref": "#/components/schemas/Decimal", "description": "The book's 单耗." },
+                "net": dec,
+                "loss_rate": { "$ref": "#/components/schemas/Decimal", "description": "有形 + 无形 loss rate (a fraction), when 净耗 was declared." },
+                "export_taxable": { "type": "boolean" },
+                "verdict": verdict,
+                "uncertain": { "type": "boolean" },
+                "standards": { "type": "array", "items": { "$ref": "#/components/schemas/NormMatch" } }
+            }
+        },
+        "ConsumptionCheck": {
+            "type": "object",
+            "required": ["book_no", "norms", "hs2022", "summary", "lines"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "norms": { "$ref": "#/components/schemas/NormsUsed" },
+                "hs2022": { "$ref": "#/components/schemas/HsUsed" },
+                "summary": { "$ref": "#/components/schemas/ConsumptionSummary" },
+                "lines": { "type": "array", "items": { "$ref": "#/components/schemas/ConsumptionLine" } }
+            }
+        },
+        "ReviewStep": {
+            "type": "object",
+            "required": ["product_seq", "version", "n", "action", "from", "to", "by", "role", "at"],
+            "properties": {
+                "product_seq": { "type": "integer" },
+                "version": { "type": "string" },
+                "n": { "type": "integer", "minimum": 1 },
+                "action": action,
+                "from": state,
+                "to": state,
+                "replacement": { "type": "string" },
+                "note": { "type": "string" },
+                "by": { "type": "string", "description": "The login of the officer." },
+                "role": { "type": "string" },
+                "at": { "type": "string", "format": "date-time" }
+            }
+        },
+        "VersionReview": {
+            "type": "object",
+            "required": ["product_seq", "product_hs", "version", "valid_from", "state", "self_verified", "open", "flagged_lines", "history", "lines"],
+            "properties": {
+                "product_seq": { "type": "integer" },
+                "product_hs": { "type": "string" },
+                "version": { "type": "string" },
+                "valid_from": date,
+                "state": state,
+                "self_verified": { "type": "boolean", "description": "Accepted from its declaration by self-verification (企业自核单耗)." },
+                "open": { "type": "boolean", "description": "Not accepted or adjusted yet." },
+                "replacement": { "type": "string" },
+                "replacement_filed": { "type": "boolean" },
+                "flagged_lines": count,
+                "history": { "type": "array", "items": { "$ref": "#/components/schemas/ReviewStep" } },
+                "lines": { "type": "array", "items": { "$ref": "#/components/schemas/ConsumptionLine" } }
+            }
+        },
+        "ConsumptionReviews": {
+            "type": "object",
+            "required": ["book_no", "enterprise", "master_customs", "norms", "hs2022", "states", "versions"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "enterprise": { "type": "string" },
+                "master_customs": { "type": "string" },
+                "norms": { "$ref": "#/components/schemas/NormsUsed" },
+                "hs2022": { "$ref": "#/components/schemas/HsUsed" },
+                "states": { "type": "object", "additionalProperties": { "type": "integer" }, "description": "Versions by state." },
+                "versions": { "type": "array", "items": { "$ref": "#/components/schemas/VersionReview" } }
+            }
+        },
+        "ReviewRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["product_seq", "version", "action"],
+            "properties": {
+                "product_seq": { "type": "integer", "minimum": 1 },
+                "version": { "type": "string" },
+                "action": action,
+                "replacement": { "type": "string", "description": "adjust only: the version the enterprise files as a change." },
+                "note": { "type": "string" }
+            }
+        },
+        "Reviewed": {
+            "type": "object",
+            "required": ["book_no", "product_seq", "version", "n", "action", "from", "to"],
+            "properties": {
+                "book_no": { "type": "string" },
+                "product_seq": { "type": "integer" },
+                "version": { "type": "string" },
+                "n": { "type": "integer", "minimum": 1 },
+                "action": action,
+                "from": state,
+                "to": state,
+                "replacement": { "type": "string" }
+            }
+        }
+    });
+    merged(merged(catalogs, guarantees), consumption)
 }
 
 /// The schemas of the departments' routes.
@@ -1464,6 +2056,8 @@ mod tests {
             (merged(schemas(), tax_schemas()), platform_schemas()),
             (merged(merged(paths(), tax_paths()), platform_paths()), dept_paths()),
             (merged(merged(schemas(), tax_schemas()), platform_schemas()), dept_schemas()),
+            (merged(merged(merged(paths(), tax_paths()), platform_paths()), dept_paths()), policy_paths()),
+            (merged(merged(merged(schemas(), tax_schemas()), platform_schemas()), dept_schemas()), policy_schemas()),
         ];
         for (a, b) in parts {
             let (Some(a), Some(b)) = (a.as_object().cloned(), b.as_object().cloned()) else { panic!("not objects") };

@@ -37,12 +37,12 @@ pub(crate) struct TariffQuery {
 }
 
 /// A required `YYYY-MM-DD` query parameter: absent is a `bad_query` naming it.
-fn required_date(parameter: &str, value: Option<&str>, meaning: &str) -> Result<NaiveDate, ApiError> {
+pub(crate) fn required_date(parameter: &str, value: Option<&str>, meaning: &str) -> Result<NaiveDate, ApiError> {
     query_date(parameter, value)?.ok_or_else(|| ApiError::bad_query(parameter, format!("query parameter {parameter} is required (YYYY-MM-DD): {meaning}")))
 }
 
 /// What recording did, with its status: 201 when recorded, 200 when the same record existed.
-fn recorded(r: Recorded) -> Response {
+pub(crate) fn recorded(r: Recorded) -> Response {
     let status = if r.status == "recorded" { StatusCode::CREATED } else { StatusCode::OK };
     (status, Json(r)).into_response()
 }

@@ -605,6 +605,20 @@ fn the_route_table_is_what_the_router_registers() {
     }
 }
 
+/// A described path with its parameters filled in with names nobody uses (and the example's enterprise).
+fn concrete_path(path: &str) -> String {
+    path.replace("{book_no}", "NOPE")
+        .replace("{seq}", "1")
+        .replace("{hs_code}", "3901100090")
+        .replace("{login}", "nobody")
+        .replace("{token_id}", "NOPE")
+        .replace("{uscc}", ENTERPRISE)
+        .replace("{name}", "NOPE")
+        .replace("{from}", "NOPE")
+        .replace("{to}", "NOPE2")
+        .replace("{guarantee_no}", "NOPE")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_describes_every_route() {
     let app = spawn_app().await;
@@ -655,8 +669,7 @@ async fn openapi_describes_every_route() {
             }
             // What the document says is what the server does: anonymous callers are refused with 401
             // exactly where the document asks for credentials.
-            let concrete =
-                path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090").replace("{login}", "nobody").replace("{token_id}", "NOPE").replace("{uscc}", ENTERPRISE);
+            let concrete = concrete_path(path);
             let r = anonymous(&app, &method.to_ascii_uppercase(), &concrete).await;
             assert_eq!(r.status == 401, !public, "{method} {path} anonymously: {} {}", r.status, r.body);
         }
@@ -667,8 +680,7 @@ async fn openapi_describes_every_route() {
     // Every described operation is served: none falls through to the fallback (404 not_found) or is
     // refused as a method the path does not have (405). Requests carry no body and unknown names.
     for (path, operations) in doc["paths"].as_object().expect("paths") {
-        let concrete =
-            path.replace("{book_no}", "NOPE").replace("{seq}", "1").replace("{hs_code}", "3901100090").replace("{login}", "nobody").replace("{token_id}", "NOPE").replace("{uscc}", ENTERPRISE);
+        let concrete = concrete_path(path);
         for method in operations.as_object().expect("operations").keys() {
             let r = request(&app, &method.to_ascii_uppercase(), &concrete, None).await;
             assert_ne!(r.status, 405, "{method} {path}: {}", r.body);
@@ -729,6 +741,31 @@ async fn openapi_describes_every_route() {
         let responses = &doc["paths"][path]["post"]["responses"];
         assert!(responses["201"].is_object() && responses["200"].is_object(), "{path}: {responses}");
     }
+
+    // The policy routes: the dates the server will not assume are required, and so is the choice
+    // between previewing and loading a catalog.
+    for (path, method, parameter) in [
+        ("/api/v1/catalog/{hs_code}", "get", "date"),
+        ("/api/v1/enterprises/{uscc}/credit", "get", "as_of"),
+        ("/api/v1/books/{book_no}/guarantee", "get", "as_of"),
+        ("/api/v1/catalogs/{name}", "post", "preview"),
+    ] {
+        assert!(params(path, method).contains(&(parameter.to_owned(), true)), "{method} {path}: {parameter} required");
+    }
+    assert!(params("/api/v1/catalogs/{name}", "post").contains(&("as_of".to_owned(), false)));
+    assert!(params("/api/v1/books/{book_no}/consumption-check", "get").contains(&("export_taxable".to_owned(), false)));
+    assert!(doc["paths"]["/api/v1/catalogs/{name}"]["post"]["requestBody"]["content"]["text/csv"].is_object());
+    for (path, method) in [
+        ("/api/v1/catalogs/{name}", "post"),
+        ("/api/v1/enterprises/{uscc}/credit", "post"),
+        ("/api/v1/books/{book_no}/guarantees", "post"),
+        ("/api/v1/books/{book_no}/guarantees/{guarantee_no}/refund", "post"),
+        ("/api/v1/books/{book_no}/consumption-reviews", "post"),
+    ] {
+        assert_eq!(doc["paths"][path][method]["requestBody"]["required"], true, "{method} {path}");
+    }
+    let responses = &doc["paths"]["/api/v1/books/{book_no}/guarantees"]["post"]["responses"];
+    assert!(responses["201"].is_object() && responses["200"].is_object(), "{responses}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -771,4 +808,356 @@ async fn a_poisoned_engine_answers_500_json() {
     let r = get(&app, "/").await;
     assert_eq!(r.status, 500, "{}", r.body);
     assert!(r.header("content-type").is_some_and(|t| t.starts_with("text/html")));
+}
+
+// ---- Policy as dated data: catalogs, credit, guarantees, 单耗 ---------------------------------------
+
+/// One request with a JSON (or no) body and another token than the app's.
+async fn call_as(app: &App, token: &str, method: &str, path: &str, body: Option<&str>) -> Reply {
+    let auth = format!("Bearer {token}");
+    common::send(app.addr, method, path, &[("Authorization", &auth)], body.map(str::as_bytes)).await
+}
+
+/// An account of a customs role made through the engine with the local context (as the platform's
+/// operator would with `jiamao user add`), and a token for it.
+fn customs_account(engine: &Arc<Mutex<Engine<SqliteStore>>>, login: &str, role: jiamao_domain::access::Role, customs: &str) -> String {
+    let mut e = engine.lock().expect("engine");
+    e.set_ctx(jiamao_app::platform::Ctx::default());
+    e.add_user(login, role, None, Some(customs), None, PASSWORD).expect("the account");
+    e.issue_token(login, false, None).expect("its token").token
+}
+
+/// Checks an answer against the OpenAPI document's schema of (path, method, status).
+fn conform(doc: &Value, path: &str, method: &str, status: &str, value: &Value) {
+    let schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"].clone();
+    assert!(schema.is_object(), "{method} {path}: no {status} answer described");
+    if let Err(e) = common::conforms(doc, &schema, value, &format!("{} {path} {status}", method.to_ascii_uppercase())) {
+        panic!("{e}");
+    }
+}
+
+/// The first catalog: material 4 of the example book (gravure ink, 3215190090) prohibited from 1 June
+/// 2026. Written for the test, not the official catalog.
+const CATALOG_V1: &str = "\
+hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement
+2836200000,prohibited,both,,,2015-01-01,2020-11-30,商务部 海关总署公告2014年第90号
+3215190090,prohibited,import,,,2026-06-01,,written for the test
+";
+
+/// The second: the ink's prohibition ends on 31 August; product 1 (3920109090) restricted 实转.
+const CATALOG_V2: &str = "\
+hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement
+2836200000,prohibited,both,,,2015-01-01,2020-11-30,商务部 海关总署公告2014年第90号
+3215190090,prohibited,import,,,2026-06-01,2026-08-31,written for the test
+3920109090,restricted,export,实转,,2026-01-01,,written for the test
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalogs_load_preview_diff_and_check_over_http() {
+    let Some(dir) = examples() else { return };
+    let (app, engine) = spawn_app_with_engine().await;
+    let supervisor = customs_account(&engine, "s5200", jiamao_domain::access::Role::CustomsSupervisor, "5200");
+    let officer = customs_account(&engine, "c5200", jiamao_domain::access::Role::CustomsOfficer, "5200");
+    import_example_book(&app, &dir).await;
+    let doc = anonymous(&app, "GET", "/api/openapi.json").await.json();
+    let csv = |token: &str, path: String, body: &str| {
+        let (addr, auth, body) = (app.addr, format!("Bearer {token}"), body.to_owned());
+        async move { common::send(addr, "POST", &path, &[("Authorization", &auth), ("Content-Type", "text/csv")], Some(body.as_bytes())).await }
+    };
+
+    // Nothing loaded yet: no versions, and a check answers no entries.
+    let r = get(&app, "/api/v1/catalogs").await;
+    assert_eq!((r.status, r.json()), (200, serde_json::json!([])), "{}", r.body);
+    let r = get(&app, "/api/v1/catalog/3215190090?date=2026-07-01").await;
+    assert_eq!((r.status, r.json()), (200, serde_json::json!({"hs_code": "3215190090", "date": "2026-07-01", "entries": []})), "{}", r.body);
+
+    // Only customs supervisors (and the administrator) load policy: not the enterprise, not an officer.
+    for token in [app.token.as_str(), officer.as_str()] {
+        for preview in ["true", "false"] {
+            let r = csv(token, format!("/api/v1/catalogs/v1?preview={preview}&as_of=2026-01-01"), CATALOG_V1).await;
+            assert_eq!((r.status, r.rule().as_str()), (403, "forbidden"), "preview={preview}: {}", r.body);
+        }
+    }
+
+    // The preview names the example book's ink, newly prohibited from 1 June, and loads nothing.
+    let r = csv(&supervisor, "/api/v1/catalogs/v1?preview=true&as_of=2026-01-01".into(), CATALOG_V1).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let p = r.json();
+    conform(&doc, "/api/v1/catalogs/{name}", "post", "200", &p);
+    assert_eq!((&p["status"], &p["impact"]["books"], &p["impact"]["previous"]), (&Value::from("preview"), &serde_json::json!([BOOK_NO]), &Value::Null), "{p}");
+    let items = p["impact"]["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{p}");
+    assert_eq!(
+        (&items[0]["goods"], &items[0]["item_seq"], &items[0]["hs_code"], &items[0]["change"], &items[0]["from"], &items[0]["until"]),
+        (&Value::from("material"), &Value::from(4), &Value::from("3215190090"), &Value::from("newly_prohibited"), &Value::from("2026-06-01"), &Value::from("2026-12-31")),
+        "{p}"
+    );
+    assert_eq!(get(&app, "/api/v1/catalogs").await.json(), serde_json::json!([]), "a preview loaded something");
+
+    // A bad file is refused whole, every problem named with its line; preview is required.
+    let bad = "hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement\n32151900,prohibited,import,,,2026-06-01,,x\n3215190090,forbidden,import,,,2026-06-01,,x\n";
+    let r = csv(&supervisor, "/api/v1/catalogs/v1?preview=false".into(), bad).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "file_invalid"), "{}", r.body);
+    let message = r.json()["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("request body:2") && message.contains("request body:3"), "every problem with its line: {message}");
+    for (query, field) in [("", "preview"), ("?preview=yes", "preview"), ("?preview=true&as_of=2026-1-1", "as_of"), ("?preview=true&date=2026-01-01", "")] {
+        let r = csv(&supervisor, format!("/api/v1/catalogs/v1{query}"), CATALOG_V1).await;
+        assert_eq!((r.status, r.rule().as_str()), (400, "bad_query"), "{query}: {}", r.body);
+        if !field.is_empty() {
+            assert_eq!(error_of(&r).2.as_deref(), Some(field), "{query}: {}", r.body);
+        }
+    }
+
+    // Loading: 201 with the impact, 200 unchanged the second time, other content under the name refused.
+    let r = csv(&supervisor, "/api/v1/catalogs/v1?preview=false&as_of=2026-01-01".into(), CATALOG_V1).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let load = r.json();
+    conform(&doc, "/api/v1/catalogs/{name}", "post", "201", &load);
+    assert_eq!((&load["name"], &load["status"], &load["impact"]["items"]), (&Value::from("v1"), &Value::from("loaded"), &p["impact"]["items"]), "{load}");
+    let r = csv(&supervisor, "/api/v1/catalogs/v1?preview=false&as_of=2026-01-01".into(), CATALOG_V1).await;
+    assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("unchanged")), "{}", r.body);
+    conform(&doc, "/api/v1/catalogs/{name}", "post", "200", &r.json());
+    let r = csv(&supervisor, "/api/v1/catalogs/v1?preview=false".into(), CATALOG_V2).await;
+    assert_eq!(error_of(&r), (422, "policy_name_taken".to_owned(), Some("name".to_owned())), "{}", r.body);
+    let r = csv(&supervisor, "/api/v1/catalogs/v2?preview=false&as_of=2026-01-01".into(), CATALOG_V2).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let load = r.json();
+    assert_eq!((&load["impact"]["previous"], &load["impact"]["added"], &load["impact"]["changed"]), (&Value::from("v1"), &Value::from(1), &Value::from(1)), "{load}");
+    let changes: Vec<(u64, &str)> = load["impact"]["items"].as_array().expect("items").iter().map(|i| (i["item_seq"].as_u64().unwrap_or(0), i["change"].as_str().unwrap_or(""))).collect();
+    assert!(changes.contains(&(4, "no_longer_prohibited")) && changes.contains(&(1, "newly_restricted")), "{load}");
+
+    // The versions, in load order (read by anyone with a role that reads policy: the enterprise too).
+    let r = get(&app, "/api/v1/catalogs").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    conform(&doc, "/api/v1/catalogs", "get", "200", &r.json());
+    assert_eq!(r.json(), serde_json::json!([{"name": "v1", "entries": 2, "valid_from": "2015-01-01", "in_force": false}, {"name": "v2", "entries": 3, "valid_from": "2015-01-01", "in_force": true}]));
+
+    // The difference, by key.
+    let r = get(&app, "/api/v1/catalogs/v1/diff/v2").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let d = r.json();
+    conform(&doc, "/api/v1/catalogs/{from}/diff/{to}", "get", "200", &d);
+    assert_eq!((&d["from"], &d["to"], &d["added"][0]["hs_code"], &d["added"][0]["mode"]), (&Value::from("v1"), &Value::from("v2"), &Value::from("3920109090"), &Value::from("实转")), "{d}");
+    assert_eq!(
+        (d["removed"].as_array().map(Vec::len), &d["changed"][0]["hs_code"], &d["changed"][0]["after"][0]["valid_until"]),
+        (Some(0), &Value::from("3215190090"), &Value::from("2026-08-31")),
+        "{d}"
+    );
+    let r = get(&app, "/api/v1/catalogs/v1/diff/v9").await;
+    assert_eq!(error_of(&r), (422, "catalog_unknown".to_owned(), Some("to".to_owned())), "{}", r.body);
+
+    // Time travel inside the version in force: before, during and after the ink's prohibition.
+    for (date, entries) in [("2026-05-31", 0), ("2026-07-01", 1), ("2026-09-01", 0)] {
+        let r = get(&app, &format!("/api/v1/catalog/3215190090?date={date}")).await;
+        assert_eq!(r.status, 200, "{date}: {}", r.body);
+        conform(&doc, "/api/v1/catalog/{hs_code}", "get", "200", &r.json());
+        assert_eq!((&r.json()["date"], r.json()["entries"].as_array().map(Vec::len)), (&Value::from(date), Some(entries)), "{date}: {}", r.body);
+    }
+    let r = get(&app, "/api/v1/catalog/2836200000?date=2020-11-30").await;
+    assert_eq!(r.json()["entries"][0]["catalog"], "prohibited", "{}", r.body);
+    let r = get(&app, "/api/v1/catalog/3215190090").await;
+    assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some("date".to_owned())), "{}", r.body);
+    let r = get(&app, "/api/v1/catalog/32151?date=2026-07-01").await;
+    assert_eq!(error_of(&r), (400, "bad_path".to_owned(), Some("hs_code".to_owned())), "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credit_and_guarantees_over_http() {
+    let Some(dir) = examples() else { return };
+    let (app, engine) = spawn_app_with_engine().await;
+    let supervisor = customs_account(&engine, "s5200", jiamao_domain::access::Role::CustomsSupervisor, "5200");
+    let officer = customs_account(&engine, "c5200", jiamao_domain::access::Role::CustomsOfficer, "5200");
+    import_example_book(&app, &dir).await;
+    let doc = anonymous(&app, "GET", "/api/openapi.json").await.json();
+    let credit = format!("/api/v1/enterprises/{ENTERPRISE}/credit");
+
+    // Recording a class over HTTP: the customs supervisor of a district where the enterprise has a
+    // book may; the enterprise itself may not.
+    let class = r#"{"class": "一般信用", "from": "2025-01-01", "decision": "T-2025-1"}"#;
+    let r = call_as(&app, &app.token, "POST", &credit, Some(class)).await;
+    assert_eq!((r.status, r.rule().as_str()), (403, "forbidden"), "{}", r.body);
+    let r = call_as(&app, &supervisor, "POST", &credit, Some(class)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Bad input: a class of another scheme, a date that is not YYYY-MM-DD, an unknown field.
+    let r = call_as(&app, &supervisor, "POST", &credit, Some(r#"{"class": "AA", "from": "2025-01-01"}"#)).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "rejected"), "{}", r.body);
+    assert!(r.body.contains("Decree 251"), "{}", r.body);
+    let r = call_as(&app, &supervisor, "POST", &credit, Some(r#"{"class": "一般信用", "from": "2025-1-1"}"#)).await;
+    assert_eq!(error_of(&r), (422, "document_format".to_owned(), Some("from".to_owned())), "{}", r.body);
+    let r = call_as(&app, &supervisor, "POST", &credit, Some(r#"{"class": "一般信用", "from": "2025-01-01", "grade": "B"}"#)).await;
+    assert_eq!(error_of(&r).1, "document_format", "{}", r.body);
+    // So the history is recorded by the local operator (jiamao credit set).
+    {
+        let mut e = engine.lock().expect("engine");
+        e.set_ctx(jiamao_app::platform::Ctx::default());
+        let entry = |class: &str, from: &str, decision: Option<&str>| jiamao_domain::credit::CreditEntry { class: class.into(), from: from.parse().expect("date"), decision: decision.map(Into::into) };
+        e.set_credit(ENTERPRISE, &entry("一般信用", "2025-01-01", Some("T-2025-1"))).expect("credit 2025");
+        e.set_credit(ENTERPRISE, &entry("高级认证企业", "2026-05-01", None)).expect("credit 2026");
+    }
+    // Read as of three dates: none yet, the 2025 class, the 2026 one.
+    for (as_of, class, tier, scheme) in [("2024-12-31", None, "general", None), ("2025-06-01", Some("一般信用"), "general", Some("251")), ("2026-06-01", Some("高级认证企业"), "advanced", Some("282"))]
+    {
+        let r = get(&app, &format!("{credit}?as_of={as_of}")).await;
+        assert_eq!(r.status, 200, "{as_of}: {}", r.body);
+        let v = r.json();
+        conform(&doc, "/api/v1/enterprises/{uscc}/credit", "get", "200", &v);
+        assert_eq!((v["class"].as_str(), v["tier"].as_str(), v["scheme"].as_str(), v["defaulted"].as_bool()), (class, Some(tier), scheme, Some(class.is_none())), "{as_of}: {v}");
+        assert_eq!((&v["enterprise"], &v["as_of"], v["history"].as_array().map(Vec::len)), (&Value::from(ENTERPRISE), &Value::from(as_of), Some(2)), "{v}");
+    }
+    let r = get(&app, &credit).await;
+    assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some("as_of".to_owned())), "{}", r.body);
+    let r = get(&app, "/api/v1/enterprises/91441900698123458F/credit?as_of=2026-01-01").await;
+    assert_eq!(error_of(&r), (400, "bad_path".to_owned(), Some("uscc".to_owned())), "{}", r.body);
+
+    // The example book's guarantee: no catalog, so no restricted item: nothing required.
+    let report = |as_of: &str| format!("/api/v1/books/{BOOK_NO}/guarantee?as_of={as_of}");
+    let r = get(&app, &report("2026-06-30")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let g = r.json();
+    conform(&doc, "/api/v1/books/{book_no}/guarantee", "get", "200", &g);
+    assert_eq!((&g["required"]["amount"], &g["posted"], &g["shortfall"], &g["alert"]), (&Value::from("0"), &Value::from("0"), &Value::from("0"), &Value::Bool(false)), "{g}");
+    assert_eq!(
+        (&g["method"], &g["holding"], &g["credit"]["class"], &g["letter_valid_until"]),
+        (&Value::from("matrix2015"), &Value::from("customs_guarantee"), &Value::from("高级认证企业"), &Value::from("2027-03-21")),
+        "{g}"
+    );
+    let r = get(&app, &format!("/api/v1/books/{BOOK_NO}/guarantee")).await;
+    assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some("as_of".to_owned())), "{}", r.body);
+    let r = get(&app, "/api/v1/books/NOPE/guarantee?as_of=2026-06-30").await;
+    assert_eq!(error_of(&r).0, 404, "{}", r.body);
+
+    // Posting a guarantee: customs officers of the district; the enterprise is answered as if the
+    // book did not exist. Idempotent by number.
+    let guarantees = format!("/api/v1/books/{BOOK_NO}/guarantees");
+    let cash = r#"{"guarantee_no": "G2026-001", "form": "cash", "amount": "50000", "posted_on": "2026-01-05"}"#;
+    let r = post(&app, &guarantees, cash).await;
+    assert_eq!((r.status, r.rule().as_str()), (404, "unknown_book"), "{}", r.body);
+    let r = call_as(&app, &officer, "POST", &guarantees, Some(cash)).await;
+    assert_eq!((r.status, r.json()), (201, serde_json::json!({"book_no": BOOK_NO, "key": "G2026-001", "status": "recorded"})), "{}", r.body);
+    conform(&doc, "/api/v1/books/{book_no}/guarantees", "post", "201", &r.json());
+    let r = call_as(&app, &officer, "POST", &guarantees, Some(cash)).await;
+    assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("duplicate")), "{}", r.body);
+    let r = call_as(&app, &officer, "POST", &guarantees, Some(&cash.replace("50000", "60000"))).await;
+    assert_eq!(error_of(&r), (422, "record_differs".to_owned(), Some("guarantee_no".to_owned())), "{}", r.body);
+    let letter = r#"{"guarantee_no": "G2026-002", "form": "letter", "amount": "1000", "posted_on": "2026-01-05", "guarantor": "中国银行"}"#;
+    let r = call_as(&app, &officer, "POST", &guarantees, Some(letter)).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "rejected"), "a letter states its last day: {}", r.body);
+    let r = call_as(&app, &officer, "POST", &guarantees, Some(&cash.replace("2026-01-05", "2026-1-5"))).await;
+    assert_eq!(error_of(&r), (422, "document_format".to_owned(), Some("posted_on".to_owned())), "{}", r.body);
+
+    // Posted counts from its day on.
+    let g = get(&app, &report("2026-06-30")).await.json();
+    assert_eq!((&g["posted"], &g["guarantees"][0]["guarantee_no"], &g["guarantees"][0]["active"]), (&Value::from("50000"), &Value::from("G2026-001"), &Value::Bool(true)), "{g}");
+    conform(&doc, "/api/v1/books/{book_no}/guarantee", "get", "200", &g);
+    let g = get(&app, &report("2026-01-04")).await.json();
+    assert_eq!((&g["posted"], &g["guarantees"][0]["active"]), (&Value::from("0"), &Value::Bool(false)), "{g}");
+
+    // The refund at write-off: 360 days at the bank's demand rate (required from 2025-08-01).
+    let refund = format!("/api/v1/books/{BOOK_NO}/guarantees/G2026-001/refund");
+    let r = call_as(&app, &officer, "POST", &refund, Some(r#"{"refunded_on": "2026-12-31"}"#)).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "rejected"), "{}", r.body);
+    let r = post(&app, &refund, r#"{"refunded_on": "2026-12-31", "rate": "0.0035"}"#).await;
+    assert_eq!((r.status, r.rule().as_str()), (404, "unknown_book"), "{}", r.body);
+    let r = call_as(&app, &officer, "POST", &refund, Some(r#"{"refunded_on": "2026-12-31", "rate": "0.0035"}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    conform(&doc, "/api/v1/books/{book_no}/guarantees/{guarantee_no}/refund", "post", "200", &r.json());
+    assert_eq!(r.json(), serde_json::json!({"guarantee_no": "G2026-001", "refunded_on": "2026-12-31", "interest_rate": "0.0035", "interest_rate_source": "given", "days": 360, "interest": "175"}));
+    let r = call_as(&app, &officer, "POST", &format!("/api/v1/books/{BOOK_NO}/guarantees/G9/refund"), Some(r#"{"refunded_on": "2026-12-31", "rate": "0.0035"}"#)).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "rejected"), "{}", r.body);
+    // The same refund again (the rate as a JSON number, read from its text): the same answer.
+    let again = call_as(&app, &officer, "POST", &refund, Some(r#"{"refunded_on": "2026-12-31", "rate": 0.0035}"#)).await;
+    assert_eq!((again.status, again.json()["interest"].as_str()), (200, Some("175")), "{}", again.body);
+    let r = call_as(&app, &officer, "POST", &refund, Some(r#"{"refunded_on": "2026-12-30", "rate": "0.0035"}"#)).await;
+    assert_eq!(error_of(&r), (422, "record_differs".to_owned(), Some("guarantee_no".to_owned())), "another refund of the same guarantee: {}", r.body);
+    let g = get(&app, &report("2027-01-01")).await.json();
+    assert_eq!((&g["posted"], &g["guarantees"][0]["active"], &g["guarantees"][0]["refund"]["interest"]), (&Value::from("0"), &Value::Bool(false), &Value::from("175")), "{g}");
+    conform(&doc, "/api/v1/books/{book_no}/guarantee", "get", "200", &g);
+}
+
+/// A 单耗 standard written for the test (not a national one): the example's film (3920109090) from
+/// low-density polyethylene (3901100090), 净耗 0.685 at 2 % loss — below the book's 3 % and 2.5 %.
+const NORMS: &str = "row_id,standard_no,policy_basis,finished_code,finished_name,finished_unit,finished_spec,material_codes,material_name,material_unit,material_spec,value_kind,value,value_unit,process_loss_rate_pct,source_url,note
+1,HDB/TEST-2026,written for the test,39201090,聚乙烯薄膜,千克,,39011000,低密度聚乙烯,千克,,net,0.685,千克/千克,2,http://example.invalid/norms,written for the test
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumption_checks_and_reviews_over_http() {
+    let Some(dir) = examples() else { return };
+    let (app, engine) = spawn_app_with_engine().await;
+    let officer = customs_account(&engine, "c5200", jiamao_domain::access::Role::CustomsOfficer, "5200");
+    let elsewhere = customs_account(&engine, "c2300", jiamao_domain::access::Role::CustomsOfficer, "2300");
+    import_example_book(&app, &dir).await;
+    let doc = anonymous(&app, "GET", "/api/openapi.json").await.json();
+    let check = format!("/api/v1/books/{BOOK_NO}/consumption-check");
+    let reviews = format!("/api/v1/books/{BOOK_NO}/consumption-reviews");
+
+    // Nothing to compare with yet.
+    let r = call_as(&app, &officer, "GET", &check, None).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "rejected"), "{}", r.body);
+    {
+        let mut e = engine.lock().expect("engine");
+        e.set_ctx(jiamao_app::platform::Ctx::default());
+        let norms = jiamao_domain::norms::Norms::parse_csv(NORMS, "norms.csv").expect("norms");
+        e.load_ucns_norms("test-norms", "2026-01-01".parse().expect("date"), &norms).expect("load the norms");
+    }
+    let r = call_as(&app, &officer, "GET", &check, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = r.json();
+    conform(&doc, "/api/v1/books/{book_no}/consumption-check", "get", "200", &c);
+    assert_eq!((&c["norms"]["source"], &c["norms"]["documents"], &c["hs2022"]["checked"]), (&Value::from("loaded"), &serde_json::json!(["test-norms"]), &Value::Bool(false)), "{c}");
+    assert_eq!((&c["summary"]["lines"], &c["summary"]["above_maximum"]), (&Value::from(12), &Value::from(2)), "{}", c["summary"]);
+    let flagged: Vec<(&Value, &Value, &Value)> =
+        c["lines"].as_array().expect("lines").iter().filter(|l| l["verdict"] == "above_maximum").map(|l| (&l["product_seq"], &l["material_seq"], &l["version"])).collect();
+    assert_eq!(flagged, vec![(&Value::from(1), &Value::from(1), &Value::from("1")), (&Value::from(1), &Value::from(1), &Value::from("2"))], "{c}");
+    // Product 1 taxable on export: the standard is a minimum, which its 单耗 is above.
+    let c = call_as(&app, &officer, "GET", &format!("{check}?export_taxable=1"), None).await.json();
+    assert_eq!((&c["summary"]["above_maximum"], &c["summary"]["within"]), (&Value::from(0), &Value::from(2)), "{}", c["summary"]);
+    assert!(c["lines"].as_array().expect("lines").iter().all(|l| l["export_taxable"] == (l["product_seq"] == 1)), "{c}");
+    // As of a day before the standards' document, there were none.
+    let r = call_as(&app, &officer, "GET", &format!("{check}?as_of=2025-12-31"), None).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "rejected"), "{}", r.body);
+    for (query, field) in [("export_taxable=one", "export_taxable"), ("as_of=2026-1-1", "as_of")] {
+        let r = call_as(&app, &officer, "GET", &format!("{check}?{query}"), None).await;
+        assert_eq!(error_of(&r), (400, "bad_query".to_owned(), Some(field.to_owned())), "{query}: {}", r.body);
+    }
+    // Another district's officer: as if the book did not exist.
+    let r = call_as(&app, &elsewhere, "GET", &check, None).await;
+    assert_eq!((r.status, r.rule().as_str()), (404, "unknown_book"), "{}", r.body);
+
+    // The review queue, read by the enterprise: every version declared.
+    let r = get(&app, &reviews).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let q = r.json();
+    conform(&doc, "/api/v1/books/{book_no}/consumption-reviews", "get", "200", &q);
+    assert_eq!((&q["master_customs"], &q["states"]), (&Value::from("5200"), &serde_json::json!({"declared": 3})), "{q}");
+
+    // Customs of district 5200 questions version 1 of product 1; the enterprise and another district
+    // are answered as if the book did not exist; invalid steps are refused with their rule.
+    let step = |action: &str| format!(r#"{{"product_seq": 1, "version": "1", "action": "{action}", "note": "2 % loss in HDB/TEST-2026"}}"#);
+    for token in [app.token.as_str(), elsewhere.as_str()] {
+        let r = call_as(&app, token, "POST", &reviews, Some(&step("question"))).await;
+        assert_eq!((r.status, r.rule().as_str()), (404, "unknown_book"), "{}", r.body);
+    }
+    let r = call_as(&app, &officer, "POST", &reviews, Some(&step("consult"))).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "ucns_transition"), "consultation before a question: {}", r.body);
+    let r = call_as(&app, &officer, "POST", &reviews, Some(&step("approve"))).await;
+    assert_eq!(error_of(&r), (422, "document_format".to_owned(), Some("action".to_owned())), "{}", r.body);
+    let r = call_as(&app, &officer, "POST", &reviews, Some(&step("question"))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    conform(&doc, "/api/v1/books/{book_no}/consumption-reviews", "post", "201", &r.json());
+    assert_eq!(r.json(), serde_json::json!({"book_no": BOOK_NO, "product_seq": 1, "version": "1", "n": 1, "action": "question", "from": "declared", "to": "questioned"}));
+    let r = call_as(&app, &officer, "POST", &reviews, Some(&step("adjust"))).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "ucns_replacement"), "{}", r.body);
+    let r = call_as(&app, &officer, "POST", &reviews, Some(r#"{"product_seq": 9, "version": "1", "action": "question"}"#)).await;
+    assert_eq!((r.status, r.rule().as_str()), (422, "unknown_item"), "{}", r.body);
+
+    let q = get(&app, &reviews).await.json();
+    conform(&doc, "/api/v1/books/{book_no}/consumption-reviews", "get", "200", &q);
+    assert_eq!(&q["states"], &serde_json::json!({"declared": 2, "questioned": 1}), "{q}");
+    let v = q["versions"].as_array().expect("versions").iter().find(|v| v["product_seq"] == 1 && v["version"] == "1").expect("product 1 version 1").clone();
+    assert_eq!(
+        (&v["state"], &v["open"], &v["flagged_lines"], &v["history"][0]["by"], &v["history"][0]["role"]),
+        (&Value::from("questioned"), &Value::Bool(true), &Value::from(1), &Value::from("c5200"), &Value::from("customs_officer")),
+        "{v}"
+    );
 }

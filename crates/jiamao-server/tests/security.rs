@@ -45,6 +45,22 @@ const NO_TOKEN: &str = "00000000deadbeef";
 const NO_LOGIN: &str = "nobody";
 const GARBAGE_TOKEN: &str = "jm_x_y";
 
+/// Two catalog versions loaded in the setup (entries of RULES.md §13.2, written for the suite; no item
+/// of either book is in them), and the version that the loaders try again (unchanged).
+const SEC_CATALOG_1: &str = "\
+hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement
+2836200000,prohibited,both,,,2015-01-01,2020-11-30,商务部 海关总署公告2014年第90号
+";
+const SEC_CATALOG_2: &str = "\
+hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement
+2836200000,prohibited,both,,,2015-01-01,2020-11-30,商务部 海关总署公告2014年第90号
+2207100000,prohibited,import,,医用物资除外,2020-12-01,,商务部 海关总署公告2020年第54号
+";
+/// 单耗 standards loaded in the setup (written for the suite): the example's film from polyethylene.
+const SEC_NORMS: &str = "row_id,standard_no,policy_basis,finished_code,finished_name,finished_unit,finished_spec,material_codes,material_name,material_unit,material_spec,value_kind,value,value_unit,process_loss_rate_pct,source_url,note
+1,HDB/TEST-2026,written for the suite,39201090,聚乙烯薄膜,千克,,39011000,低密度聚乙烯,千克,,net,0.685,千克/千克,2,http://example.invalid/norms,written for the suite
+";
+
 // ---- The server's log, captured -----------------------------------------------------------------
 
 #[derive(Clone, Default)]
@@ -89,6 +105,9 @@ enum Kind {
     /// A read-only token of an enterprise operator.
     ReadOnly(&'static str),
     Customs(&'static str),
+    /// A customs supervisor (科长) of a district: a customs officer who also loads policy, records
+    /// credit classes and reads the audit trail.
+    Supervisor(&'static str),
     Commerce(&'static str),
     Tax(&'static str),
     /// A foreign-exchange officer of a province ("": nationwide).
@@ -106,17 +125,21 @@ enum Act {
     RecordTax,
     PostLists,
     FileBook,
+    /// Record a guarantee posted or refunded (customs of the book's district).
+    RecordGuarantee,
+    /// Review a 单耗 version: question, consult, accept, adjust (customs of the book's district).
+    ReviewConsumption,
 }
 
 fn writes(a: Act) -> bool {
-    matches!(a, Act::RecordTax | Act::PostLists | Act::FileBook)
+    matches!(a, Act::RecordTax | Act::PostLists | Act::FileBook | Act::RecordGuarantee | Act::ReviewConsumption)
 }
 
 fn role_allows(kind: Kind, act: Act) -> bool {
     match kind {
-        Kind::Operator(_) | Kind::EnterpriseAdmin(_) => true,
+        Kind::Operator(_) | Kind::EnterpriseAdmin(_) => !matches!(act, Act::RecordGuarantee | Act::ReviewConsumption),
         Kind::ReadOnly(_) | Kind::Auditor => !writes(act),
-        Kind::Customs(_) => matches!(act, Act::ReadBook | Act::ReadReport | Act::ReadTax),
+        Kind::Customs(_) | Kind::Supervisor(_) => matches!(act, Act::ReadBook | Act::ReadReport | Act::ReadTax | Act::RecordGuarantee | Act::ReviewConsumption),
         Kind::Commerce(_) => matches!(act, Act::ReadBook | Act::ReadReport),
         Kind::Tax(_) => matches!(act, Act::ReadBook | Act::ReadTax),
         Kind::Fx(_) => matches!(act, Act::ReadBook),
@@ -139,7 +162,7 @@ struct BookFacts {
 fn jurisdiction(kind: Kind, book: &BookFacts) -> bool {
     match kind {
         Kind::Operator(e) | Kind::EnterpriseAdmin(e) | Kind::ReadOnly(e) => e == book.enterprise,
-        Kind::Customs(c) => c == book.customs,
+        Kind::Customs(c) | Kind::Supervisor(c) => c == book.customs,
         Kind::Commerce(p) | Kind::Tax(p) | Kind::Fx(p) => book.region.starts_with(p),
         Kind::Admin => false,
         Kind::Auditor => true,
@@ -170,6 +193,28 @@ fn may_cross_check(kind: Kind, book: &BookFacts) -> bool {
     !matches!(kind, Kind::Commerce(_) | Kind::Admin) && jurisdiction(kind, book)
 }
 
+/// Whether `kind` loads policy data (a catalog version, its preview included): customs supervisors and
+/// the administrator.
+fn may_load_policy(kind: Kind) -> bool {
+    matches!(kind, Kind::Supervisor(_) | Kind::Admin)
+}
+
+/// Whether `kind` reads the credit of `book`'s enterprise, as the library decides: `Engine::credit`
+/// authorizes ReadReport against the enterprise alone (no customs district, no region), so only the
+/// enterprise's own roles and the auditor pass. The platform's intent — also customs of a district
+/// where the enterprise has a book, and commerce officers of its province — is not what the library
+/// does (reported as a contradiction; this suite tests the library's decision).
+fn may_read_credit(kind: Kind, book: &BookFacts) -> bool {
+    // Those who may read the enterprise's reports (on one of its books): ReadReport.
+    role_allows(kind, Act::ReadReport) && jurisdiction(kind, book)
+}
+
+/// Whether `kind` records a credit class for `book`'s enterprise: customs supervisors of a district
+/// where the enterprise has a book (SetCredit).
+fn may_set_credit(kind: Kind, book: &BookFacts) -> bool {
+    matches!(kind, Kind::Supervisor(c) if c == book.customs)
+}
+
 fn may(kind: Kind, acts: &[Act], book: &BookFacts) -> bool {
     jurisdiction(kind, book) && acts.iter().all(|a| role_allows(kind, *a))
 }
@@ -197,6 +242,7 @@ const ACCOUNTS: &[AccountSpec] = &[
     ("b-op", Role::EnterpriseOperator, Some(ENT_B), None, None),
     ("customs-5200", Role::CustomsOfficer, None, Some("5200"), None),
     ("customs-2300", Role::CustomsOfficer, None, Some("2300"), None),
+    ("super-5200", Role::CustomsSupervisor, None, Some("5200"), None),
     ("commerce-44", Role::CommerceOfficer, None, None, Some("44")),
     ("commerce-32", Role::CommerceOfficer, None, None, Some("32")),
     ("tax-32", Role::TaxOfficer, None, None, Some("32")),
@@ -215,6 +261,7 @@ const PRINCIPALS: &[(&str, Kind)] = &[
     ("b-op", Kind::Operator(ENT_B)),
     ("customs-5200", Kind::Customs("5200")),
     ("customs-2300", Kind::Customs("2300")),
+    ("super-5200", Kind::Supervisor("5200")),
     ("commerce-44", Kind::Commerce("44")),
     ("commerce-32", Kind::Commerce("32")),
     ("tax-32", Kind::Tax("32")),
@@ -302,6 +349,12 @@ async fn setup() -> Option<Fixture> {
             .expect("demo tariff");
     e.load_tariff(&tariff).expect("load the tariff");
     e.load_rates(&jiamao_domain::tax::rates::parse_rates_csv(&read(&demo.join("rates.csv")), "demo/rates.csv").expect("demo rates")).expect("load the rates");
+    for (name, csv) in [("sec-1", SEC_CATALOG_1), ("sec-2", SEC_CATALOG_2)] {
+        let entries = jiamao_domain::catalog::parse_catalog_csv(csv, name).expect("the suite's catalog");
+        assert_eq!(e.load_catalog_as_of(name, entries, Some(date("2026-01-01"))).expect("load the catalog").status, "loaded");
+    }
+    let norms = jiamao_domain::norms::Norms::parse_csv(SEC_NORMS, "norms.csv").expect("the suite's norms");
+    e.load_ucns_norms("sec-norms", date("2026-01-01"), &norms).expect("load the norms");
 
     let mut secrets = Vec::new();
     let mut passwords = Vec::new();
@@ -433,6 +486,14 @@ enum Class {
     Load(Dept),
     /// A cross-check of the enterprise in the path: refused exactly like an enterprise with no book.
     CrossCheck,
+    /// National policy data (catalogs): read by every role.
+    Policy,
+    /// A catalog version loaded or previewed.
+    LoadCatalog,
+    /// The credit of the enterprise in the path: refused exactly like an enterprise with no book.
+    Credit,
+    /// A credit class recorded for the enterprise in the path.
+    SetCredit,
     Webhooks,
     AddWebhook,
 }
@@ -463,6 +524,13 @@ fn classify(method: &str, path: &str) -> Class {
         ("post", "/api/v1/crosscheck/fx-receipts") => Class::Load(Dept::Fx),
         ("post", "/api/v1/crosscheck/vat-expectations") => Class::Load(Dept::Vat),
         ("get", "/api/v1/enterprises/{uscc}/crosscheck/fx") | ("get", "/api/v1/enterprises/{uscc}/crosscheck/vat") => Class::CrossCheck,
+        ("get", "/api/v1/catalogs") | ("get", "/api/v1/catalogs/{from}/diff/{to}") | ("get", "/api/v1/catalog/{hs_code}") => Class::Policy,
+        ("post", "/api/v1/catalogs/{name}") => Class::LoadCatalog,
+        ("get", "/api/v1/enterprises/{uscc}/credit") => Class::Credit,
+        ("post", "/api/v1/enterprises/{uscc}/credit") => Class::SetCredit,
+        ("get", "/api/v1/books/{book_no}/guarantee") | ("get", "/api/v1/books/{book_no}/consumption-check") | ("get", "/api/v1/books/{book_no}/consumption-reviews") => Class::Book(&[ReadReport]),
+        ("post", "/api/v1/books/{book_no}/guarantees") | ("post", "/api/v1/books/{book_no}/guarantees/{guarantee_no}/refund") => Class::Book(&[RecordGuarantee]),
+        ("post", "/api/v1/books/{book_no}/consumption-reviews") => Class::Book(&[ReviewConsumption]),
         ("get", "/api/v1/webhooks") => Class::Webhooks,
         ("post", "/api/v1/webhooks") => Class::AddWebhook,
         _ => panic!("{} {path} is served but not in the security suite: classify it in tests/security.rs", method.to_ascii_uppercase()),
@@ -480,11 +548,27 @@ fn concrete(fx: &Fixture, method: &str, template: &str, real: &BookFacts, target
     if template.contains("{uscc}") || template.starts_with("/api/v1/crosscheck/") {
         return about_enterprise(method, template, real.enterprise);
     }
-    let path = template.replace("{book_no}", target).replace("{seq}", "1").replace("{hs_code}", "8534009000").replace("{login}", "b-op").replace("{token_id}", &fx.victim_token_id);
+    let path = template
+        .replace("{book_no}", target)
+        .replace("{seq}", "1")
+        .replace("{hs_code}", "8534009000")
+        .replace("{login}", "b-op")
+        .replace("{token_id}", &fx.victim_token_id)
+        .replace("{name}", "sec-2")
+        .replace("{from}", "sec-1")
+        .replace("{to}", "sec-2")
+        .replace("{guarantee_no}", "SEC-G-0001");
     let body = match (method, template) {
         ("get", "/api/v1/books/{book_no}/tax/periods") => return (format!("{path}?as_of=2026-12-31"), None),
         ("get", "/api/v1/tariff/{hs_code}") => return (format!("{path}?date=2026-06-01"), None),
         ("get", "/api/v1/events") => return (format!("{path}?after=0&limit=1000"), None),
+        ("get", "/api/v1/catalog/{hs_code}") => return (format!("{path}?date=2026-06-01"), None),
+        ("get", "/api/v1/books/{book_no}/guarantee") => return (format!("{path}?as_of=2026-12-31"), None),
+        ("get", "/api/v1/books/{book_no}/consumption-check") => return (format!("{path}?export_taxable=2"), None),
+        ("post", "/api/v1/catalogs/{name}") => return (format!("{path}?preview=true&as_of=2026-01-01"), Some(SEC_CATALOG_2.to_owned())),
+        ("post", "/api/v1/books/{book_no}/guarantees") => json!({"guarantee_no": "SEC-G-0001", "form": "cash", "amount": "1000.00", "posted_on": "2026-01-05"}).to_string(),
+        ("post", "/api/v1/books/{book_no}/guarantees/{guarantee_no}/refund") => json!({"refunded_on": "2026-12-31", "rate": "0.0035"}).to_string(),
+        ("post", "/api/v1/books/{book_no}/consumption-reviews") => json!({"product_seq": 1, "version": "1", "action": "question", "note": "tried by the security suite"}).to_string(),
         ("post", "/api/v1/books") => real.doc.replace(real.no, target),
         ("post", "/api/v1/lists") => real.lists.replace(real.no, target),
         ("post", "/api/v1/books/{book_no}/reconcile") => json!({"book_no": target, "taken_on": "2026-12-31", "materials": [], "products": []}).to_string(),
@@ -512,6 +596,8 @@ fn about_enterprise(method: &str, template: &str, enterprise: &str) -> (String, 
     match (method, template) {
         ("get", "/api/v1/enterprises/{uscc}/crosscheck/fx") => (format!("{path}?from=2026-01-01&to=2026-12-31"), None),
         ("get", "/api/v1/enterprises/{uscc}/crosscheck/vat") => (format!("{path}?as_of=2026-12-31"), None),
+        ("get", "/api/v1/enterprises/{uscc}/credit") => (format!("{path}?as_of=2026-12-31"), None),
+        ("post", "/api/v1/enterprises/{uscc}/credit") => (path, Some(json!({"class": "一般信用", "from": "2025-01-01", "decision": "SEC-1"}).to_string())),
         ("post", "/api/v1/crosscheck/fx-receipts") => (path, Some(format!("enterprise,receipt_no,received_on,currency,amount,list_no\n{enterprise},SEC-FX-0001,2026-03-01,502,100,\n"))),
         ("post", "/api/v1/crosscheck/vat-expectations") => (path, Some(format!("enterprise,period,vat_expected\n{enterprise},2026-05,1.00\n"))),
         _ => (path, None),
@@ -540,13 +626,19 @@ async fn state(fx: &Fixture) -> Vec<String> {
     let mut out = Vec::new();
     for b in &fx.books {
         let owner = fx.who(b.owner, false);
-        for path in ["balance", "reconcile", "tax/schedule", "tax/periods?as_of=2026-12-31"] {
+        for path in ["balance", "reconcile", "tax/schedule", "tax/periods?as_of=2026-12-31", "guarantee?as_of=2026-12-31", "consumption-reviews"] {
             let path = format!("/api/v1/books/{}/{path}", b.no);
             let r = fx.as_who(owner, "get", &path, None).await;
             assert_eq!(r.status, 200, "{} GET {path}: {}", owner.name(), r.body);
             out.push(format!("{path}: {}", r.body));
         }
+        let path = format!("/api/v1/enterprises/{}/credit?as_of=2026-12-31", b.enterprise);
+        let r = fx.as_who(owner, "get", &path, None).await;
+        assert_eq!(r.status, 200, "{} GET {path}: {}", owner.name(), r.body);
+        out.push(format!("{path}: {}", r.body));
     }
+    let r = fx.as_who(fx.who("auditor", false), "get", "/api/v1/catalogs", None).await;
+    out.push(format!("catalogs: {}", r.body));
     let r = fx.as_who(fx.who("auditor", false), "get", "/api/v1/books", None).await;
     out.push(format!("books: {}", r.body));
     let r = fx.as_who(fx.who("admin", false), "get", "/api/v1/users", None).await;
@@ -780,7 +872,9 @@ async fn matrix(fx: &mut Fixture) {
                     let r = fx.as_who(who, method, template, None).await;
                     let what = format!("{name} {m} {template}");
                     match kind {
-                        Kind::Admin | Kind::Auditor | Kind::EnterpriseAdmin(_) => assert_eq!(r.status, 200, "{what}: {}", r.body),
+                        // A customs supervisor reads the audit trail too (its role may): as the library
+                        // decides today, every chain, not only those of its district (reported).
+                        Kind::Admin | Kind::Auditor | Kind::EnterpriseAdmin(_) | Kind::Supervisor(_) => assert_eq!(r.status, 200, "{what}: {}", r.body),
                         _ => {
                             assert_eq!((r.status, r.rule().as_str()), (403, "forbidden"), "{what}: {}", r.body);
                             fx.refusals += 1;
@@ -819,6 +913,54 @@ async fn matrix(fx: &mut Fixture) {
                         }
                         let (no_path, _) = about_enterprise(method, template, NO_ENT);
                         let nothing = fx.as_who(&fx.who[wi], method, &no_path, None).await;
+                        assert_eq!((r.status, r.rule().as_str()), (403, "forbidden"), "{what}: {}", r.body);
+                        assert_eq!(seen(&r, "", ""), seen(&nothing, "", ""), "{what}: the answer differs from the one about {NO_ENT} (no book), so it says that {} exists", book.enterprise);
+                        fx.refusals += 2;
+                    }
+                }
+                Class::Policy => {
+                    // National data every role reads (the administrator too): the same for all.
+                    let (path, _) = concrete(fx, method, template, &fx.books[0], BOOK_A);
+                    let r = fx.as_who(who, method, &path, None).await;
+                    assert_eq!(r.status, 200, "{name} {m} {path}: {}", r.body);
+                    if template == "/api/v1/catalogs" {
+                        let versions = r.json();
+                        let names: Vec<&str> = versions.as_array().expect("versions").iter().filter_map(|v| v["name"].as_str()).collect();
+                        assert_eq!(names, ["sec-1", "sec-2"], "{name} {m} {path}: {}", r.body);
+                    }
+                }
+                Class::LoadCatalog => {
+                    // A preview, and loading the version in force again (unchanged): neither changes
+                    // anything, so both are tried by everyone.
+                    let (path, body) = concrete(fx, method, template, &fx.books[0], BOOK_A);
+                    for (p, expected) in [(path.clone(), "preview"), (path.replace("preview=true", "preview=false"), "unchanged")] {
+                        let r = fx.as_who(&fx.who[wi], method, &p, body.as_deref()).await;
+                        let what = format!("{name} {m} {p}");
+                        if may_load_policy(kind) {
+                            assert_eq!((r.status, r.json()["status"].as_str()), (200, Some(expected)), "{what}: {}", r.body);
+                            assert_eq!(r.json()["impact"]["items"], json!([]), "{what}: the suite's catalog touches no book: {}", r.body);
+                        } else {
+                            assert_eq!((r.status, r.rule().as_str()), (403, "forbidden"), "{what}: {}", r.body);
+                            fx.refusals += 1;
+                        }
+                    }
+                }
+                Class::Credit | Class::SetCredit => {
+                    for bi in 0..fx.books.len() {
+                        let book = &fx.books[bi];
+                        let (path, body) = about_enterprise(method, template, book.enterprise);
+                        let what = format!("{name} {m} {path}");
+                        let allowed = if matches!(class, Class::Credit) { may_read_credit(kind, book) } else { may_set_credit(kind, book) };
+                        if allowed && matches!(class, Class::SetCredit) {
+                            continue; // A change: not made here, the state must stay as it is.
+                        }
+                        let r = fx.as_who(&fx.who[wi], method, &path, body.as_deref()).await;
+                        if allowed {
+                            assert_eq!((r.status, r.json()["enterprise"].as_str()), (200, Some(book.enterprise)), "{what}: {}", r.body);
+                            continue;
+                        }
+                        let (no_path, no_body) = about_enterprise(method, template, NO_ENT);
+                        let nothing = fx.as_who(&fx.who[wi], method, &no_path, no_body.as_deref()).await;
                         assert_eq!((r.status, r.rule().as_str()), (403, "forbidden"), "{what}: {}", r.body);
                         assert_eq!(seen(&r, "", ""), seen(&nothing, "", ""), "{what}: the answer differs from the one about {NO_ENT} (no book), so it says that {} exists", book.enterprise);
                         fx.refusals += 2;
