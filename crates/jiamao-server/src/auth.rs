@@ -1,8 +1,9 @@
 //! Who is calling: every request but the public ones (`/healthz`, `/api/openapi.json`, the login page
 //! and `POST /api/v1/session`) carries an API token (`Authorization: Bearer …`) or a session cookie
 //! (`jiamao_session`, HttpOnly, SameSite=Strict; changes also need the session's CSRF token in
-//! `X-CSRF-Token`). The identity, request id, client address and time go with the request to the
-//! engine, which decides what is allowed (no rule lives here).
+//! `X-CSRF-Token`, or in the `_csrf` field of a page's form). The identity, request id, client
+//! address and time go with the request to the engine, which decides what is allowed (no rule lives
+//! here).
 
 use crate::error::ApiError;
 use crate::SharedEngine;
@@ -58,6 +59,11 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
 }
 
+/// Whether the body is a form (`application/x-www-form-urlencoded`).
+fn is_form(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+}
+
 fn is_public(method: &Method, path: &str) -> bool {
     path == "/healthz" || path == "/api/openapi.json" || path == "/login" || (path == "/api/v1/session" && method == Method::POST)
 }
@@ -81,7 +87,7 @@ pub(crate) fn refused(ctx: &Ctx, method: &Method, path: &str, reason: &str) {
 }
 
 /// The middleware: authenticates, then serves the request with its context.
-pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<SharedEngine<S>>, request: Request, next: Next) -> Response {
+pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<SharedEngine<S>>, mut request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let mut ctx = anonymous_ctx(request.headers(), peer);
     let path = request.uri().path().to_owned();
@@ -90,8 +96,18 @@ pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<Shared
         let api = path.starts_with("/api/");
         let bearer = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(|v| v.trim().to_owned());
         let session = cookie(request.headers(), SESSION_COOKIE);
-        let csrf = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let mut csrf = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let changes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        // A page's form (application/x-www-form-urlencoded) carries the token in its `_csrf` field
+        // instead of the header: the same check.
+        if csrf.is_none() && changes && bearer.is_none() && session.is_some() && is_form(request.headers()) {
+            let (parts, body) = request.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await else {
+                return ApiError::new(StatusCode::BAD_REQUEST, "bad_body", "the form could not be read (at most 16 MiB)").into_response();
+            };
+            csrf = crate::web::form_value(&String::from_utf8_lossy(&bytes), "_csrf").filter(|v| !v.is_empty());
+            request = Request::from_parts(parts, axum::body::Body::from(bytes));
+        }
         if bearer.is_none() && session.is_none() {
             refused(&ctx, &method, &path, "no credentials");
             return unauthenticated(api, &path);

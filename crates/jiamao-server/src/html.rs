@@ -1,12 +1,11 @@
-//! Server-rendered pages, Chinese first with English. Rendering is pure: a view in, HTML out; every
-//! piece of data goes through [`escape`] on its way into the page.
+//! The frame of every page (header with the account, navigation by role, logout, the language
+//! switch), the login and error pages, and the small pieces the pages share. Rendering is pure: a
+//! view in, HTML out; every piece of data goes through [`escape`] on its way into the page, and
+//! every word comes from the translations ([`crate::i18n::t`]).
 
-use chrono::NaiveDate;
-use jiamao_domain::report::{BalanceReport, ReconcileReport};
+use crate::i18n::{key, t, Lang};
+use jiamao_domain::access::Role;
 use std::fmt::Write as _;
-
-/// The site's title.
-pub(crate) const TITLE: &str = "加贸 Jiamao — 加工贸易保税账册";
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub(crate) fn escape(s: &str) -> String {
@@ -37,255 +36,227 @@ pub(crate) fn path_segment(s: &str) -> String {
     out
 }
 
+/// JSON for a `<script type="application/json">` block: no `<` can close the element early.
+pub(crate) fn script_json(value: &serde_json::Value) -> String {
+    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
 const STYLE: &str = "\
+*{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;margin:0;color:#1f2328;background:#f6f8fa;line-height:1.5}
-header{background:#0b3d66;color:#fff;padding:.8rem 1.5rem}
-header a{color:#fff;text-decoration:none;font-weight:600;font-size:1.15rem}
-main{max-width:72rem;margin:1.5rem auto;padding:0 1.5rem}
-h1{font-size:1.5rem;margin:.2rem 0 1rem}
-h2{font-size:1.15rem;margin:1.8rem 0 .6rem}
-.en{color:#57606a;font-weight:normal}
-.scroll{overflow-x:auto}
-table{border-collapse:collapse;background:#fff;border:1px solid #d0d7de;font-size:.92rem}
-th,td{border:1px solid #d0d7de;padding:.35rem .6rem;text-align:left;vertical-align:top}
+a{color:#0b5cad}
+a:focus-visible,button:focus-visible,input:focus-visible,summary:focus-visible{outline:3px solid #f0a500;outline-offset:2px}
+.skip{position:absolute;left:-999px;top:0;background:#fff;padding:.4rem .8rem;z-index:2}
+.skip:focus{left:.5rem}
+header{background:#0b3d66;color:#fff}
+header .bar{max-width:80rem;margin:0 auto;padding:.6rem 1.5rem;display:flex;flex-wrap:wrap;align-items:center;gap:.4rem 1.5rem}
+header a{color:#fff}
+header .site{font-weight:600;font-size:1.1rem;text-decoration:none}
+header nav ul{list-style:none;margin:0;padding:0;display:flex;gap:1rem;flex-wrap:wrap}
+header nav a{text-decoration:none;padding:.15rem 0;border-bottom:2px solid transparent}
+header nav a[aria-current=page]{border-bottom-color:#f0a500}
+header .account{margin-left:auto;display:flex;align-items:center;gap:.8rem;flex-wrap:wrap;font-size:.92rem}
+header .role{opacity:.85}
+header button{background:transparent;color:#fff;border:1px solid #9fb8cf;border-radius:4px;padding:.15rem .6rem;font:inherit;cursor:pointer}
+main{max-width:80rem;margin:1.2rem auto;padding:0 1.5rem}
+h1{font-size:1.45rem;margin:.2rem 0 1rem}
+h2{font-size:1.12rem;margin:1.8rem 0 .6rem}
+h3{font-size:1rem;margin:1.2rem 0 .4rem}
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;background:#fff;border:1px solid #d0d7de;font-size:.9rem}
+caption{text-align:left;font-weight:600;padding:.3rem 0}
+th,td{border:1px solid #d0d7de;padding:.3rem .55rem;text-align:left;vertical-align:top}
 th{background:#eef2f6;font-weight:600;white-space:nowrap}
-th small{display:block;font-weight:normal;color:#57606a}
 tbody tr:nth-child(even){background:#f9fbfc}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.nw{white-space:nowrap}
+table.wide{font-size:.82rem}
+table.wide th,table.wide td{padding:.25rem .4rem}
+table.wide th{white-space:normal;vertical-align:bottom;min-width:3.5em}
+td.neg{color:#b42318}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;background:#fff;border:1px solid #d0d7de;padding:.8rem 1rem;margin:0}
 dl.facts dt{font-weight:600}
 dl.facts dd{margin:0}
 p.note{color:#57606a;font-size:.9rem}
-footer{max-width:72rem;margin:2rem auto;padding:1rem 1.5rem;border-top:1px solid #d0d7de;color:#57606a;font-size:.85rem}
+.alerts{list-style:none;padding:0;margin:0 0 1rem}
+.alerts li{background:#fff4e5;border:1px solid #f0a500;border-left-width:6px;padding:.45rem .8rem;margin:.3rem 0}
+.alerts li.bad{background:#fdecea;border-color:#b42318}
+.ok{color:#1a7f37}
+.error,[role=alert]{color:#b42318}
+.state{display:inline-block;padding:0 .45rem;border-radius:3px;font-size:.85rem;background:#eef2f6;white-space:nowrap}
+.state-accepted,.state-posted{background:#dafbe1}
+.state-questioned,.state-consulting,.state-duplicate{background:#fff4e5}
+.state-adjusted,.state-rejected{background:#fdecea}
+form.inline{display:inline;margin:0}
+button{font:inherit;padding:.25rem .8rem;border-radius:4px;border:1px solid #8c959f;background:#fff;cursor:pointer;white-space:nowrap}
+button.primary{background:#0b5cad;color:#fff;border-color:#0b5cad}
+.field{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.4rem 0}
+.panel{background:#fff;border:1px solid #d0d7de;padding:.2rem 1rem .8rem;margin:.8rem 0}
+.chart{display:block;background:#fff;border:1px solid #d0d7de;padding:.5rem;width:100%;max-width:64rem;height:auto}
+footer{max-width:80rem;margin:2rem auto;padding:1rem 1.5rem;border-top:1px solid #d0d7de;color:#57606a;font-size:.85rem}
 code{background:#eef2f6;padding:0 .25rem;border-radius:3px}
 ";
 
+/// The account a page is shown to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Account {
+    pub login: String,
+    pub role: Role,
+}
+
+/// What surrounds every page: the language, the account, its navigation and the session's CSRF
+/// token for the forms.
+#[derive(Debug, Clone)]
+pub(crate) struct Chrome {
+    pub lang: Lang,
+    /// The path of the page (for `aria-current` in the navigation).
+    pub path: String,
+    /// The same page in the other language.
+    pub switch_href: String,
+    pub account: Option<Account>,
+    /// Navigation: (href, translation key).
+    pub nav: Vec<(&'static str, &'static str)>,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub(crate) fn t<'a>(&self, k: &'a str) -> &'a str {
+        t(self.lang, k)
+    }
+}
+
+/// The translation key of a role's name.
+pub(crate) fn role_key(role: Role) -> &'static str {
+    match role {
+        Role::EnterpriseOperator => key("role.enterprise_operator"),
+        Role::EnterpriseAdmin => key("role.enterprise_admin"),
+        Role::CustomsOfficer => key("role.customs_officer"),
+        Role::CustomsSupervisor => key("role.customs_supervisor"),
+        Role::CommerceOfficer => key("role.commerce_officer"),
+        Role::TaxOfficer => key("role.tax_officer"),
+        Role::FxOfficer => key("role.fx_officer"),
+        Role::InspectionOfficer => key("role.inspection_officer"),
+        Role::Bank => key("role.bank"),
+        Role::Auditor => key("role.auditor"),
+        Role::Admin => key("role.admin"),
+    }
+}
+
+/// The hidden field that carries the session's CSRF token in a form.
+pub(crate) fn csrf_field(c: &Chrome) -> String {
+    format!("<input type=\"hidden\" name=\"_csrf\" value=\"{}\">", escape(&c.csrf))
+}
+
 /// A whole page around `body` (already HTML).
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(c: &Chrome, title: &str, body: &str) -> String {
+    let l = c.lang;
+    let site = t(l, "site.name");
+    let full_title = if title.is_empty() || title == site { site.to_owned() } else { format!("{title} — {site}") };
+    let mut nav = String::new();
+    for (href, label) in &c.nav {
+        let current = if c.path == *href { " aria-current=\"page\"" } else { "" };
+        let _ = write!(nav, "<li><a href=\"{href}\"{current}>{}</a></li>", escape(t(l, label)));
+    }
+    let account = match &c.account {
+        Some(a) => format!(
+            "<span data-testid=\"account\"><span class=\"login\">{login}</span> <span class=\"role\">{role}</span></span>\n<form class=\"inline\" method=\"post\" action=\"/logout\">{csrf}<button type=\"submit\" data-testid=\"logout\">{logout}</button></form>\n",
+            login = escape(&a.login),
+            role = escape(t(l, role_key(a.role))),
+            csrf = csrf_field(c),
+            logout = escape(t(l, "nav.logout")),
+        ),
+        None => String::new(),
+    };
+    let nav = if nav.is_empty() { String::new() } else { format!("<nav aria-label=\"{}\"><ul>{nav}</ul></nav>\n", escape(t(l, "nav.label"))) };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<header><a href=\"/\">{site}</a></header>\n<main>\n{body}</main>\n<footer>接口 API: <a href=\"/api/v1/books\"><code>/api/v1</code></a> · 接口说明 OpenAPI: <a href=\"/api/openapi.json\"><code>/api/openapi.json</code></a> · 数据格式见 FORMAT.md (interchange format)</footer>\n</body>\n</html>\n",
-        title = escape(title),
-        site = escape(TITLE),
+        "<!DOCTYPE html>\n<html lang=\"{html_lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">{skip}</a>\n<header><div class=\"bar\">\n<a class=\"site\" href=\"/\">{site}</a>\n{nav}<div class=\"account\">\n{account}<a data-testid=\"lang-switch\" href=\"{switch}\" hreflang=\"{other}\" lang=\"{other_html}\">{switch_text}</a>\n</div>\n</div></header>\n<main id=\"main\">\n{body}</main>\n<footer>{api}: <a href=\"/api/v1/books\"><code>/api/v1</code></a> · {openapi}: <a href=\"/api/openapi.json\"><code>/api/openapi.json</code></a> · {format}</footer>\n</body>\n</html>\n",
+        html_lang = l.html_lang(),
+        title = escape(&full_title),
+        skip = escape(t(l, "nav.skip")),
+        site = escape(site),
+        switch = escape(&c.switch_href),
+        other = l.other().code(),
+        other_html = l.other().html_lang(),
+        switch_text = escape(t(l, "lang.switch")),
+        api = escape(t(l, "footer.api")),
+        openapi = escape(t(l, "footer.openapi")),
+        format = escape(t(l, "footer.format")),
     )
 }
 
-/// A table header cell: Chinese label with the English one below it.
-fn th(zh: &str, en: &str, numeric: bool) -> String {
+/// A table header cell.
+pub(crate) fn th(c: &Chrome, k: &str, numeric: bool) -> String {
     let class = if numeric { " class=\"num\"" } else { "" };
-    format!("<th{class}>{}<small>{}</small></th>", escape(zh), escape(en))
+    format!("<th scope=\"col\"{class}>{}</th>", escape(c.t(k)))
 }
 
-fn td(text: &str) -> String {
+pub(crate) fn td(text: &str) -> String {
     format!("<td>{}</td>", escape(text))
 }
 
-fn td_num(text: &str) -> String {
-    format!("<td class=\"num\">{}</td>", escape(text))
+/// A cell that does not wrap (dates, numbers of lists and books, codes).
+pub(crate) fn td_nw(text: &str) -> String {
+    format!("<td class=\"nw\">{}</td>", escape(text))
+}
+
+/// A number cell (right-aligned; negative figures marked).
+pub(crate) fn td_num(text: &str) -> String {
+    let class = if text.starts_with('-') { "num neg" } else { "num" };
+    format!("<td class=\"{class}\">{}</td>", escape(text))
+}
+
+/// A definition list of facts: (translation key, value).
+pub(crate) fn facts(c: &Chrome, rows: &[(&str, String)]) -> String {
+    let mut out = String::from("<dl class=\"facts\">\n");
+    for (k, v) in rows {
+        let _ = writeln!(out, "<dt>{}</dt><dd>{}</dd>", escape(c.t(k)), escape(v));
+    }
+    out.push_str("</dl>\n");
+    out
 }
 
 /// `GET /login`: the login form (posts to `/login`; no script needed).
-pub(crate) fn login(error: Option<&str>, next: &str) -> String {
-    let error = error.map(|e| format!("<p class=\"note\" role=\"alert\" style=\"color:#b42318\">{}</p>\n", escape(e))).unwrap_or_default();
+pub(crate) fn login(c: &Chrome, error: Option<&str>, next: &str) -> String {
+    let error = error.map(|e| format!("<p role=\"alert\">{}</p>\n", escape(e))).unwrap_or_default();
     let body = format!(
-        "<h1>登录 <span class=\"en\">Log in</span></h1>\n{error}<form method=\"post\" action=\"/login\" style=\"display:grid;gap:.6rem;max-width:22rem\">\n<input type=\"hidden\" name=\"next\" value=\"{next}\">\n<label>账号 <span class=\"en\">Login</span><br><input name=\"login\" autocomplete=\"username\" required autofocus></label>\n<label>密码 <span class=\"en\">Password</span><br><input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\n<button type=\"submit\">登录 Log in</button>\n</form>\n",
-        next = escape(next)
+        "<h1>{title}</h1>\n{error}<form method=\"post\" action=\"/login\" class=\"panel\" style=\"display:grid;gap:.7rem;max-width:24rem\">\n<input type=\"hidden\" name=\"next\" value=\"{next}\">\n<label for=\"login\">{login}</label>\n<input id=\"login\" name=\"login\" autocomplete=\"username\" required autofocus>\n<label for=\"password\">{password}</label>\n<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\n<button type=\"submit\" class=\"primary\">{submit}</button>\n</form>\n<p class=\"note\">{hint}</p>\n",
+        title = escape(c.t("login.title")),
+        next = escape(next),
+        login = escape(c.t("login.login")),
+        password = escape(c.t("login.password")),
+        submit = escape(c.t("login.submit")),
+        hint = escape(c.t("login.hint")),
     );
-    page("登录 Log in — 加贸 Jiamao", &body)
-}
-
-/// One row of the books table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct BookRow {
-    pub book_no: String,
-    pub revision: u32,
-}
-
-/// `GET /`: the books.
-pub(crate) fn index(books: &[BookRow]) -> String {
-    let mut body = format!("<h1>{}</h1>\n<h2>账册 <span class=\"en\">Books</span></h2>\n", escape(TITLE));
-    if books.is_empty() {
-        body.push_str("<p class=\"note\">尚无账册。No books yet: file one with <code>jiamao book import &lt;file&gt;</code> or <code>POST /api/v1/books</code>.</p>\n");
-    } else {
-        body.push_str("<table>\n<thead><tr>");
-        body.push_str(&th("账册编号", "Book", false));
-        body.push_str(&th("版本", "Revision", true));
-        body.push_str("</tr></thead>\n<tbody>\n");
-        for b in books {
-            let _ =
-                writeln!(body, "<tr><td><a href=\"/books/{href}\">{no}</a></td>{rev}</tr>", href = escape(&path_segment(&b.book_no)), no = escape(&b.book_no), rev = td_num(&b.revision.to_string()),);
-        }
-        body.push_str("</tbody>\n</table>\n");
-    }
-    page(TITLE, &body)
-}
-
-/// A 料件 or 成品 as the book page names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ItemView {
-    pub seq: u32,
-    pub part_no: String,
-    pub name: String,
-    pub unit: String,
-}
-
-/// Everything `GET /books/{book_no}` shows, read from the engine under one lock.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct BookView {
-    pub book_no: String,
-    pub revision: Option<u32>,
-    pub book_type: String,
-    pub family: String,
-    pub operator: String,
-    pub master_customs: String,
-    pub zone: Option<String>,
-    pub valid_from: NaiveDate,
-    pub valid_until: NaiveDate,
-    pub lists_posted: u64,
-    pub lines_posted: u64,
-    pub pending_lines: usize,
-    pub materials: Vec<ItemView>,
-    pub products: Vec<ItemView>,
-    pub balance: BalanceReport,
-    pub reconcile: ReconcileReport,
-}
-
-fn item_name(items: &[ItemView], seq: u32) -> &str {
-    items.iter().find(|i| i.seq == seq).map_or("", |i| i.name.as_str())
-}
-
-fn item_unit(items: &[ItemView], seq: u32) -> &str {
-    items.iter().find(|i| i.seq == seq).map_or("", |i| i.unit.as_str())
-}
-
-/// `GET /books/{book_no}`: the book's facts, balances (余额) and the 报核 figures.
-pub(crate) fn book(v: &BookView) -> String {
-    let no = escape(&v.book_no);
-    let href = escape(&path_segment(&v.book_no));
-    let mut body = format!("<h1>账册 <span class=\"en\">Book</span> {no}</h1>\n<dl class=\"facts\">\n");
-    let mut fact = |zh: &str, en: &str, value: &str| {
-        let _ = writeln!(body, "<dt>{} <span class=\"en\">{}</span></dt><dd>{}</dd>", escape(zh), escape(en), escape(value));
-    };
-    fact("版本", "Revision", &v.revision.map_or_else(String::new, |r| r.to_string()));
-    fact("类型", "Type", &v.book_type);
-    fact("加工贸易方式", "Processing mode", &v.family);
-    fact("经营企业", "Operator", &v.operator);
-    fact("主管关区", "Master customs", &v.master_customs);
-    if let Some(zone) = &v.zone {
-        fact("特殊监管区域", "Zone", zone);
-    }
-    fact("有效期", "Valid", &format!("{} — {}", v.valid_from, v.valid_until));
-    fact("已核注清单", "Lists posted", &format!("{} ({} 项 lines)", v.lists_posted, v.lines_posted));
-    if v.pending_lines > 0 {
-        fact("单耗待申报", "Lines pending 单耗", &v.pending_lines.to_string());
-    }
-    body.push_str("</dl>\n");
-
-    let _ = write!(
-        body,
-        "<h2>料件余额 <span class=\"en\">Material balances</span></h2>\n<table>\n<thead><tr>{}{}{}{}{}</tr></thead>\n<tbody>\n",
-        th("料件序号", "Material seq", true),
-        th("料号", "Part no.", false),
-        th("名称", "Name", false),
-        th("单位", "Unit", false),
-        th("余额", "Balance", true)
-    );
-    for m in &v.balance.materials {
-        let part_no = v.materials.iter().find(|i| i.seq == m.seq).map_or("", |i| i.part_no.as_str());
-        let _ = writeln!(body, "<tr>{}{}{}{}{}</tr>", td_num(&m.seq.to_string()), td(part_no), td(item_name(&v.materials, m.seq)), td(item_unit(&v.materials, m.seq)), td_num(&m.balance));
-    }
-    body.push_str("</tbody>\n</table>\n");
-
-    body.push_str("<h2>报核 <span class=\"en\">Reconciliation — materials</span></h2>\n<div class=\"scroll\">\n<table>\n<thead><tr>");
-    for (zh, en, numeric) in [
-        ("序号", "Seq", true),
-        ("名称", "Name", false),
-        ("期初", "Opening", true),
-        ("进口", "Imported", true),
-        ("深加工结转进", "Carried in", true),
-        ("余料结转进", "Surplus in", true),
-        ("退换进", "Replaced in", true),
-        ("消耗", "Consumed", true),
-        ("内销", "Domestic sold", true),
-        ("复出口", "Re-exported", true),
-        ("退换出", "Replaced out", true),
-        ("余料结转出", "Surplus out", true),
-        ("销毁", "Destroyed", true),
-        ("边角料产生", "Leftover accrued", true),
-        ("边角料处置", "Leftover disposed", true),
-        ("应剩余", "Should remain", true),
-    ] {
-        body.push_str(&th(zh, en, numeric));
-    }
-    body.push_str("</tr></thead>\n<tbody>\n");
-    for m in &v.reconcile.materials {
-        body.push_str("<tr>");
-        body.push_str(&td_num(&m.seq.to_string()));
-        body.push_str(&td(item_name(&v.materials, m.seq)));
-        for figure in [
-            &m.opening,
-            &m.imported,
-            &m.carried_in,
-            &m.surplus_in,
-            &m.replaced_in,
-            &m.consumed,
-            &m.domestic_sold,
-            &m.re_exported,
-            &m.replaced_out,
-            &m.surplus_out,
-            &m.destroyed,
-            &m.leftover_accrued,
-            &m.leftover_disposed,
-            &m.should_remain,
-        ] {
-            body.push_str(&td_num(figure));
-        }
-        body.push_str("</tr>\n");
-    }
-    body.push_str("</tbody>\n</table>\n</div>\n");
-
-    body.push_str("<h2>报核 <span class=\"en\">Reconciliation — products</span></h2>\n<div class=\"scroll\">\n<table>\n<thead><tr>");
-    for (zh, en, numeric) in [
-        ("序号", "Seq", true),
-        ("名称", "Name", false),
-        ("出口", "Exported", true),
-        ("深加工结转出", "Carried out", true),
-        ("内销", "Domestic sold", true),
-        ("退换", "Returned", true),
-        ("退换复出", "Re-exported", true),
-        ("销毁", "Destroyed", true),
-    ] {
-        body.push_str(&th(zh, en, numeric));
-    }
-    body.push_str("</tr></thead>\n<tbody>\n");
-    for p in &v.reconcile.products {
-        body.push_str("<tr>");
-        body.push_str(&td_num(&p.seq.to_string()));
-        body.push_str(&td(item_name(&v.products, p.seq)));
-        for figure in [&p.exported, &p.carried_out, &p.domestic_sold, &p.returned, &p.reexported, &p.destroyed] {
-            body.push_str(&td_num(figure));
-        }
-        body.push_str("</tr>\n");
-    }
-    body.push_str("</tbody>\n</table>\n</div>\n");
-
-    let _ = writeln!(
-        body,
-        "<p class=\"note\">数量按备案计量单位，四舍五入至 5 位小数。Quantities in each item's unit, rounded to 5 places. \
-         实际剩余与差异需盘点：Actual remain and difference need a stocktake: <code>POST /api/v1/books/{href}/reconcile</code>. \
-         JSON: <a href=\"/api/v1/books/{href}/balance\">balance</a> · <a href=\"/api/v1/books/{href}/reconcile\">reconcile</a></p>"
-    );
-    page(&format!("账册 {} — {}", v.book_no, TITLE), &body)
+    page(c, c.t("login.title"), &body)
 }
 
 /// An error page: what went wrong, in the same frame.
-pub(crate) fn error(heading_zh: &str, heading_en: &str, message: &str) -> String {
-    let body = format!("<h1>{} <span class=\"en\">{}</span></h1>\n<p>{}</p>\n<p><a href=\"/\">返回账册列表 Back to the books</a></p>\n", escape(heading_zh), escape(heading_en), escape(message));
-    page(&format!("{heading_zh} — {TITLE}"), &body)
+pub(crate) fn error(c: &Chrome, heading_key: &str, text_key: &str, rule: &str, message: &str) -> String {
+    let body = format!(
+        "<h1>{heading}</h1>\n<p>{text}</p>\n<p class=\"note\"><code>{rule}</code> {message}</p>\n<p><a href=\"/\">{back}</a></p>\n",
+        heading = escape(c.t(heading_key)),
+        text = escape(c.t(text_key)),
+        rule = escape(rule),
+        message = escape(message),
+        back = escape(c.t("error.back")),
+    );
+    page(c, c.t(heading_key), &body)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    pub(crate) fn chrome(lang: Lang) -> Chrome {
+        Chrome {
+            lang,
+            path: "/".into(),
+            switch_href: "/?lang=en".into(),
+            account: Some(Account { login: "<op>".into(), role: Role::EnterpriseAdmin }),
+            nav: vec![("/", "nav.dashboard")],
+            csrf: "c\"srf".into(),
+        }
+    }
 
     #[test]
     fn escape_covers_markup_and_quotes() {
@@ -301,18 +272,21 @@ mod tests {
     }
 
     #[test]
-    fn index_escapes_book_numbers() {
-        let html = index(&[BookRow { book_no: "<script>x</script>".into(), revision: 2 }]);
-        assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
-        assert!(html.contains("href=\"/books/%3Cscript%3Ex%3C%2Fscript%3E\""));
-        assert!(html.contains(TITLE));
+    fn the_frame_escapes_the_account_and_carries_the_switch() {
+        let html = page(&chrome(Lang::Zh), "x", "<p>body</p>");
+        assert!(html.contains("<html lang=\"zh-CN\">"));
+        assert!(html.contains("&lt;op&gt;") && !html.contains("<op>"));
+        assert!(html.contains("value=\"c&quot;srf\""));
+        assert!(html.contains("data-testid=\"lang-switch\" href=\"/?lang=en\""));
+        let html = page(&chrome(Lang::En), "x", "");
+        assert!(html.contains("<html lang=\"en\">"));
     }
 
     #[test]
-    fn empty_index_says_how_to_start() {
-        let html = index(&[]);
-        assert!(html.contains("No books yet"));
-        assert!(html.contains("/api/openapi.json"));
+    fn script_json_cannot_close_the_script() {
+        let v = serde_json::json!({"a": "</script><b>&"});
+        let s = script_json(&v);
+        assert!(!s.contains('<') && !s.contains('>'), "{s}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&s).ok(), Some(v));
     }
 }

@@ -11,10 +11,14 @@
 
 mod api;
 mod auth;
+mod charts;
 mod dept_api;
 mod error;
 mod html;
+mod i18n;
 mod openapi;
+mod pages_customs;
+mod pages_enterprise;
 mod platform_api;
 mod policy_api;
 mod tax_api;
@@ -97,8 +101,13 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 ///   loaded national standards), `GET /api/v1/books/{book_no}/consumption-reviews` and `POST` on the
 ///   same path `{product_seq, version, action, replacement?, note?}` (质疑 / 磋商: `201`).
 ///
-/// Web pages: `GET /` (the books), `GET /books/{book_no}` (balances and the 报核 figures) and the
-/// login form at `/login`. `GET /healthz` answers `ok`.
+/// Web pages (Chinese first, `?lang=en` switches; `crate::i18n`): `GET /` (the dashboard: books,
+/// cycles, 报核 deadlines, alerts), `GET /books/{book_no}` (materials, products, 单耗 versions side by
+/// side, balances and the 报核 figures), `GET /books/{book_no}/reconcile` (the 报核 report) and
+/// `GET /books/{book_no}/materials/{seq}` (the drill-down with the balance chart), `GET /upload`
+/// (books and lists sent to the API by the page), `GET /review` (the 单耗 review queue) with
+/// `POST /books/{book_no}/reviews` (a review step from a form), the login form at `/login` and
+/// `POST /logout`. `GET /healthz` answers `ok`.
 ///
 /// Errors are JSON `{"error": {"rule", "message", "field"?}}`: 400 for a bad query parameter or
 /// path, 401 `unauthenticated` (no credentials, or a token or session that is unknown, expired,
@@ -116,6 +125,12 @@ pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
     Router::new()
         .route("/", get(web::index::<S>))
         .route("/books/{book_no}", get(web::book::<S>))
+        .route("/books/{book_no}/reconcile", get(web::reconcile::<S>))
+        .route("/books/{book_no}/materials/{seq}", get(web::material::<S>))
+        .route("/books/{book_no}/reviews", post(web::review_step::<S>))
+        .route("/upload", get(web::upload))
+        .route("/review", get(web::review::<S>))
+        .route("/logout", post(web::logout::<S>))
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi::handler))
         .route("/api/v1/books", get(api::books::<S>).post(api::import_book::<S>))
@@ -157,6 +172,7 @@ pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
         .fallback(web::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(engine.clone(), auth::authenticate::<S>))
+        .layer(middleware::from_fn(i18n::negotiate))
         .layer(middleware::from_fn(log_request))
         .with_state(engine)
 }

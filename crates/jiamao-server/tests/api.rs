@@ -270,7 +270,7 @@ async fn web_pages_show_books_and_balances() {
     let app = spawn_app().await;
     let r = get(&app, "/").await;
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("No books yet"), "{}", r.body);
+    assert!(r.body.contains("尚无账册"), "{}", r.body);
 
     let Some(dir) = examples() else { return };
     import_example_book(&app, &dir).await;

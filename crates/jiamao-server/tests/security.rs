@@ -472,9 +472,14 @@ enum Class {
     Filing,
     BookList,
     IndexPage,
+    /// A page every account may open (the upload form, the 单耗 review queue): it shows no book the
+    /// account may not read.
+    Page,
     National,
     Me,
     Logout,
+    /// `POST /logout` (the pages' form): with a token there is no session to end; back to the login.
+    LogoutPage,
     Users,
     AddUser,
     DisableUser,
@@ -511,6 +516,10 @@ fn classify(method: &str, path: &str) -> Class {
         ("post", "/api/v1/tax/quote") | ("get", "/api/v1/books/{book_no}/tax/periods") | ("get", "/api/v1/books/{book_no}/tax/schedule") => Class::Book(&[ReadTax]),
         ("post", "/api/v1/books/{book_no}/tax/payments") | ("post", "/api/v1/books/{book_no}/tax/schedule") => Class::Book(&[RecordTax]),
         ("get", "/books/{book_no}") => Class::Book(&[ReadBook, ReadReport]),
+        ("get", "/books/{book_no}/reconcile") | ("get", "/books/{book_no}/materials/{seq}") => Class::Book(&[ReadReport]),
+        ("post", "/books/{book_no}/reviews") => Class::Book(&[ReviewConsumption]),
+        ("get", "/upload") | ("get", "/review") => Class::Page,
+        ("post", "/logout") => Class::LogoutPage,
         ("get", "/api/v1/tariff/{hs_code}") | ("get", "/api/v1/tariffs") | ("get", "/api/v1/rates") => Class::National,
         ("get", "/api/v1/me") => Class::Me,
         ("delete", "/api/v1/session") => Class::Logout,
@@ -569,6 +578,7 @@ fn concrete(fx: &Fixture, method: &str, template: &str, real: &BookFacts, target
         ("post", "/api/v1/books/{book_no}/guarantees") => json!({"guarantee_no": "SEC-G-0001", "form": "cash", "amount": "1000.00", "posted_on": "2026-01-05"}).to_string(),
         ("post", "/api/v1/books/{book_no}/guarantees/{guarantee_no}/refund") => json!({"refunded_on": "2026-12-31", "rate": "0.0035"}).to_string(),
         ("post", "/api/v1/books/{book_no}/consumption-reviews") => json!({"product_seq": 1, "version": "1", "action": "question", "note": "tried by the security suite"}).to_string(),
+        ("post", "/books/{book_no}/reviews") => "product_seq=1&version=1&action=question&note=tried+by+the+security+suite".to_owned(),
         ("post", "/api/v1/books") => real.doc.replace(real.no, target),
         ("post", "/api/v1/lists") => real.lists.replace(real.no, target),
         ("post", "/api/v1/books/{book_no}/reconcile") => json!({"book_no": target, "taken_on": "2026-12-31", "materials": [], "products": []}).to_string(),
@@ -739,7 +749,7 @@ async fn matrix(fx: &mut Fixture) {
                         assert_same(&what, &r, &nothing, book.no, NO_BOOK);
                         match template {
                             "/api/v1/lists" => assert!(all_rejected_unknown(&r), "{what}: every list must be rejected as an unknown book: {}", r.body),
-                            "/books/{book_no}" => assert_eq!(r.status, 404, "{what}: {}", r.body),
+                            t if t.starts_with("/books/") => assert_eq!(r.status, 404, "{what}: {}", r.body),
                             _ => assert_eq!((r.status, r.rule().as_str()), (404, "unknown_book"), "{what}: {}", r.body),
                         }
                         fx.refusals += 1;
@@ -790,6 +800,17 @@ async fn matrix(fx: &mut Fixture) {
                     assert_eq!(r.status, 200, "{name} {m} {template}: {}", r.body);
                     let me = r.json();
                     assert_eq!((me["login"].as_str(), me["read_only"].as_bool()), (Some(who.login), Some(matches!(kind, Kind::ReadOnly(_)))), "{name} {m} {template}: {me}");
+                }
+                Class::Page => {
+                    let r = fx.as_who(who, method, template, None).await;
+                    assert_eq!(r.status, 200, "{name} {m} {template}: {}", r.body);
+                    for b in fx.books.iter().filter(|b| !may(kind, &[Act::ReadBook], b)) {
+                        assert!(!r.body.contains(b.no), "{name} {m} {template}: shows book {}", b.no);
+                    }
+                }
+                Class::LogoutPage => {
+                    let r = fx.as_who(who, method, template, None).await;
+                    assert_eq!((r.status, r.header("location")), (303, Some("/login")), "{name} {m} {template}: {}", r.body);
                 }
                 Class::Logout => {
                     // With a token there is no session to end: nothing happens, whoever asks.

@@ -50,7 +50,17 @@ pub const ROUTES: &[(&str, &[&str])] = &[
 ];
 
 /// The web pages (HTML, not in the OpenAPI document).
-pub const PAGES: &[(&str, &[&str])] = &[("/", &["get"]), ("/books/{book_no}", &["get"]), ("/login", &["get", "post"])];
+pub const PAGES: &[(&str, &[&str])] = &[
+    ("/", &["get"]),
+    ("/books/{book_no}", &["get"]),
+    ("/books/{book_no}/reconcile", &["get"]),
+    ("/books/{book_no}/materials/{seq}", &["get"]),
+    ("/books/{book_no}/reviews", &["post"]),
+    ("/upload", &["get"]),
+    ("/review", &["get"]),
+    ("/logout", &["post"]),
+    ("/login", &["get", "post"]),
+];
 
 /// The operations that need no credentials.
 pub const PUBLIC: &[(&str, &str)] = &[("/healthz", "get"), ("/api/openapi.json", "get"), ("/api/v1/session", "post"), ("/login", "get"), ("/login", "post")];

@@ -1,0 +1,170 @@
+//! Charts drawn on the server as inline SVG (no script): a material's balance over time.
+//!
+//! The figures are exact decimals until the last moment: the balance after each day is the ledger's
+//! own 应剩余 formula ([`MaterialTotals::should_remain`]) over the drill-down's contributions; only
+//! the coordinates of the drawing are floating point.
+
+use crate::html::{escape, Chrome};
+use crate::i18n::fill;
+use chrono::NaiveDate;
+use jiamao_domain::decimal::report_qty;
+use jiamao_domain::ledger::MaterialTotals;
+use jiamao_domain::movement::MaterialFigure;
+use jiamao_domain::Decimal;
+use std::fmt::Write as _;
+
+/// A material's balance after every list declared on `date`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BalancePoint {
+    pub date: NaiveDate,
+    pub balance: Decimal,
+}
+
+/// The balance over time: from `opening`, after each day's movements (in date order).
+pub(crate) fn balance_series(opening: Decimal, moves: &[(NaiveDate, MaterialFigure, Decimal)]) -> Vec<BalancePoint> {
+    let mut sorted = moves.to_vec();
+    sorted.sort_by_key(|m| m.0);
+    let mut totals = MaterialTotals { opening, ..MaterialTotals::default() };
+    let mut out: Vec<BalancePoint> = Vec::new();
+    for (date, figure, qty) in sorted {
+        *totals.figure_mut(figure) += qty;
+        let balance = totals.should_remain();
+        match out.last_mut() {
+            Some(p) if p.date == date => p.balance = balance,
+            _ => out.push(BalancePoint { date, balance }),
+        }
+    }
+    out
+}
+
+fn float(d: Decimal) -> f64 {
+    d.to_string().parse().unwrap_or(0.0)
+}
+
+const W: f64 = 760.0;
+const H: f64 = 260.0;
+const LEFT: f64 = 96.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 40.0;
+/// Points drawn as dots (with their value as a tooltip) up to this many.
+const DOTS: usize = 200;
+
+/// The SVG of a balance series (`data-testid="balance-chart"`): a step line from the opening.
+pub(crate) fn balance_svg(c: &Chrome, material: &str, unit: &str, opening: Decimal, points: &[BalancePoint]) -> String {
+    let title = fill(c.t("chart.balance.title"), &[("material", material)]);
+    let desc = match (points.first(), points.last()) {
+        (Some(first), Some(last)) => fill(
+            c.t("chart.balance.desc"),
+            &[
+                ("opening", &report_qty(opening)),
+                ("from", &first.date.to_string()),
+                ("to", &last.date.to_string()),
+                ("last", &report_qty(last.balance)),
+                ("unit", unit),
+                ("n", &points.len().to_string()),
+            ],
+        ),
+        _ => fill(c.t("chart.balance.empty"), &[("opening", &report_qty(opening)), ("unit", unit)]),
+    };
+    let values: Vec<f64> = std::iter::once(opening).chain(points.iter().map(|p| p.balance)).map(float).collect();
+    let (mut lo, mut hi) = values.iter().fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    if (hi - lo).abs() < f64::EPSILON {
+        hi = lo + 1.0;
+    }
+    // A little room above and below.
+    let pad = (hi - lo) * 0.05;
+    let (lo_axis, hi_axis) = (lo, hi);
+    lo -= if lo < 0.0 { pad } else { 0.0 };
+    hi += pad;
+    let y = |v: f64| TOP + (hi - v) / (hi - lo) * (H - TOP - BOTTOM);
+    let (d0, d1) = match (points.first(), points.last()) {
+        (Some(a), Some(b)) => (a.date, b.date),
+        _ => (NaiveDate::MIN, NaiveDate::MIN),
+    };
+    let span = ((d1 - d0).num_days().max(1)) as f64;
+    let x_start = LEFT + 12.0;
+    let x_end = W - RIGHT - 12.0;
+    let x = |d: NaiveDate| x_start + ((d - d0).num_days() as f64) / span * (x_end - x_start);
+
+    let mut path = format!("M{LEFT:.1},{:.1}", y(float(opening)));
+    for p in points {
+        let _ = write!(path, " H{:.1} V{:.1}", x(p.date), y(float(p.balance)));
+    }
+    let _ = write!(path, " H{:.1}", W - RIGHT);
+
+    let mut svg = format!(
+        "<svg class=\"chart\" data-testid=\"balance-chart\" role=\"img\" aria-labelledby=\"chart-title chart-desc\" viewBox=\"0 0 {W} {H}\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\">\n<title id=\"chart-title\">{}</title>\n<desc id=\"chart-desc\">{}</desc>\n",
+        escape(&title),
+        escape(&desc)
+    );
+    // Axes, the zero line and the bounds.
+    let _ = writeln!(svg, "<line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{:.1}\" stroke=\"#8c959f\"/>", H - BOTTOM);
+    let _ = writeln!(svg, "<line x1=\"{LEFT}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#8c959f\"/>", H - BOTTOM, W - RIGHT, H - BOTTOM);
+    if lo < 0.0 {
+        let _ = writeln!(svg, "<line x1=\"{LEFT}\" y1=\"{0:.1}\" x2=\"{1:.1}\" y2=\"{0:.1}\" stroke=\"#b42318\" stroke-dasharray=\"4 3\"/>", y(0.0), W - RIGHT);
+    }
+    let label = |v: f64| {
+        let d: Decimal = format!("{v:.5}").parse().unwrap_or_default();
+        report_qty(d)
+    };
+    for v in [lo_axis, hi_axis] {
+        let _ = writeln!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#57606a\">{}</text>", LEFT - 6.0, y(v) + 4.0, escape(&label(v)));
+        let _ = writeln!(svg, "<line x1=\"{:.1}\" y1=\"{1:.1}\" x2=\"{LEFT}\" y2=\"{1:.1}\" stroke=\"#8c959f\"/>", LEFT - 4.0, y(v));
+    }
+    if let (Some(first), Some(last)) = (points.first(), points.last()) {
+        let _ = writeln!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"start\" fill=\"#57606a\">{}</text>", x_start, H - BOTTOM + 16.0, first.date);
+        if last.date != first.date {
+            let _ = writeln!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#57606a\">{}</text>", x_end, H - BOTTOM + 16.0, last.date);
+        }
+    }
+    let _ = writeln!(svg, "<text x=\"{LEFT}\" y=\"{:.1}\" font-size=\"11\" fill=\"#57606a\">{}</text>", H - 6.0, escape(&fill(c.t("chart.balance.axis"), &[("unit", unit)])));
+    let _ = writeln!(svg, "<path d=\"{path}\" fill=\"none\" stroke=\"#0b5cad\" stroke-width=\"2\"/>");
+    if points.len() <= DOTS {
+        for p in points {
+            let _ = writeln!(svg, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#0b5cad\"><title>{}: {}</title></circle>", x(p.date), y(float(p.balance)), p.date, escape(&report_qty(p.balance)));
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap_or_default()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_series_follows_the_ledger_formula_day_by_day() {
+        let moves = [
+            (day("2026-03-01"), MaterialFigure::Consumed, d("30")),
+            (day("2026-01-10"), MaterialFigure::Imported, d("100")),
+            (day("2026-03-01"), MaterialFigure::LeftoverDisposed, d("5")),
+            (day("2026-03-01"), MaterialFigure::Consumed, d("-2.5")),
+            (day("2026-04-01"), MaterialFigure::DomesticSold, d("10")),
+        ];
+        let s = balance_series(d("1"), &moves);
+        let got: Vec<(String, String)> = s.iter().map(|p| (p.date.to_string(), p.balance.normalize().to_string())).collect();
+        assert_eq!(got, [("2026-01-10".into(), "101".into()), ("2026-03-01".into(), "73.5".into()), ("2026-04-01".into(), "63.5".into())]);
+    }
+
+    #[test]
+    fn the_chart_is_an_accessible_svg_even_without_movements() {
+        let c = crate::html::tests::chrome(Lang::En);
+        let svg = balance_svg(&c, "<LDPE>", "035", d("5"), &[]);
+        assert!(svg.contains("data-testid=\"balance-chart\"") && svg.contains("role=\"img\""));
+        assert!(svg.contains("&lt;LDPE&gt;") && !svg.contains("<LDPE>"));
+        let pts = balance_series(d("0"), &[(day("2026-01-10"), MaterialFigure::Imported, d("100")), (day("2026-02-10"), MaterialFigure::Consumed, d("150"))]);
+        let svg = balance_svg(&c, "m", "035", d("0"), &pts);
+        assert!(svg.contains("stroke-dasharray"), "a negative balance draws the zero line");
+        assert!(svg.contains("2026-02-10: -50"), "{svg}");
+    }
+}
