@@ -66,11 +66,32 @@ try {
   const links = await page.$$('[data-testid="material-link"]');
   expect(links.length === 5, `a link per material of the example (5), found ${links.length}`);
   await page.screenshot({ path: join(shots, '3-reconcile.png'), fullPage: true });
+  // The stocktake: the differences by material in a table and as bars.
+  await page.setInputFiles('[data-testid="stocktake-file"]', join(examples, 'stocktake.json'));
+  await page.click('[data-testid="stocktake-upload"]');
+  await page.waitForSelector('[data-testid="differences"] tbody tr');
+  await page.waitForSelector('[data-testid="differences-chart"] rect');
+  const differences = await page.$$('[data-testid="differences"] tbody tr');
+  expect(differences.length === 5, `a difference per material of the example (5), found ${differences.length}`);
+  await page.screenshot({ path: join(shots, '3b-stocktake.png'), fullPage: true });
   await Promise.all([page.waitForURL(/\/books\/C52002600001\/materials\/\d+/), links[0].click()]);
   await page.waitForSelector('[data-testid="balance-chart"]');
   const rows = await page.$$('[data-testid="contributions"] tr');
   expect(rows.length > 1, 'the drill-down lists contributions');
   await page.screenshot({ path: join(shots, '4-drill-down.png'), fullPage: true });
+  // The posted lists on a tablet: sorted by a heading (a link), a list expanded with the keyboard.
+  await page.setViewportSize({ width: 800, height: 1000 });
+  await page.goto(`${base}/books/C52002600001/lists`);
+  await Promise.all([page.waitForURL(/sort=list_no/), page.click('th a[data-sort="list_no"]')]);
+  const first = await page.getAttribute('[data-testid="list-row"]', 'data-list');
+  expect(first === 'QD520026000000001', `sorted by number, the first list is QD520026000000001, not ${first}`);
+  await page.focus('[data-testid="list-row"] summary');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid="list-lines"]', { state: 'visible' });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow <= 0, `the page fits a tablet's width (overflow ${overflow}px)`);
+  await page.screenshot({ path: join(shots, '4b-lists-tablet.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
   await logOut(context);
 
   // 3. A customs officer of the book's district accepts a 单耗 declaration.

@@ -12,10 +12,10 @@ use jiamao_domain::book::{Book, BookError};
 use jiamao_domain::cycle::{self, AdjustmentsDoc, Closure, CycleStatus, DeadlinePolicy};
 use jiamao_domain::doc::{self, BookDoc, DocError, ListDoc, StocktakeDoc};
 use jiamao_domain::explain::{Explainer, Explanation};
-use jiamao_domain::ledger::{judge_repost, unknown_book, BookLedger, Outcome, Posting, Rejection};
+use jiamao_domain::ledger::{self, judge_repost, unknown_book, BookLedger, LedgerSnapshot, Outcome, Posting, Rejection};
 use jiamao_domain::ledger::{MaterialTotals, ProductTotals};
 use jiamao_domain::policy::Policy;
-use jiamao_domain::report::{self, BalanceReport, ReconcileReport};
+use jiamao_domain::report::{self, BalanceReport, ReconcileReport, ReportTotals};
 use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -256,7 +256,7 @@ impl<S: Store> Engine<S> {
             let closure = closures.last().map(|c| closure_from_record(key, c)).transpose()?;
             let checkpoint = self.store.latest_checkpoint(key, rec.revision)?;
             let restored = checkpoint.and_then(|(last_id, state)| {
-                let snap = serde_json::from_str(&state).ok()?;
+                let snap = LedgerSnapshot::from_checkpoint(&state)?;
                 BookLedger::restore(book.clone(), closure.as_ref(), snap).map(|l| (l, last_id))
             });
             let (ledger, last_id) = restored.unwrap_or_else(|| (start_ledger(book, closure.as_ref()), 0));
@@ -497,7 +497,7 @@ impl<S: Store> Engine<S> {
     /// Saves a checkpoint of a book's derived state in its own transaction.
     fn save_checkpoint(&mut self, key: &BookKey) -> Result<(), StoreError> {
         let Some(l) = self.books.get_mut(&key.book_no) else { return Ok(()) };
-        let state = serde_json::to_string(&l.ledger.snapshot()).map_err(|e| StoreError::Database(e.to_string()))?;
+        let state = l.ledger.snapshot().to_checkpoint().map_err(|e| StoreError::Database(e.to_string()))?;
         let (revision, last_id) = (l.revision, l.last_id);
         l.unsaved_lines = 0;
         self.store.begin_write(std::slice::from_ref(key))?;
@@ -594,26 +594,18 @@ impl<S: Store> Engine<S> {
     /// The current 报核 report read from the latest checkpoint alone, when the book is not in memory
     /// and nothing was posted, filed or closed since that checkpoint: no book document to parse, no
     /// line to replay. `None` when that does not hold (then the report is computed as usual).
-    fn report_from_checkpoint(&mut self, book_no: &str) -> Result<Option<ReconcileReport>, AppError> {
+    fn report_from_checkpoint(&mut self, book_no: &str) -> Result<Option<ReportTotals>, AppError> {
         if self.books.contains_key(book_no) {
             return Ok(None);
         }
         let Some(key) = self.book_key(book_no)? else { return Ok(None) };
         let Some(revision) = self.store.book_revision(&key)? else { return Ok(None) };
-        let Some((last_id, state)) = self.store.latest_checkpoint(&key, revision)? else { return Ok(None) };
-        // Only what the report needs; the rest of the snapshot is skipped unparsed.
-        #[derive(serde::Deserialize)]
-        struct ReportPart {
-            book_no: String,
-            #[serde(with = "jiamao_domain::ledger::rows")]
-            materials: Vec<(u32, MaterialTotals)>,
-            #[serde(with = "jiamao_domain::ledger::rows")]
-            products: Vec<(u32, ProductTotals)>,
-            #[serde(default)]
-            closed_to: Option<NaiveDate>,
-        }
-        let Ok(snap) = serde_json::from_str::<ReportPart>(&state) else { return Ok(None) };
-        let closed_to = self.store.closures(&key)?.last().map(|c| c.closed_to);
+        // Only what the report needs, read in place from the stored text; the rest of the snapshot
+        // is not read.
+        let mut read = None;
+        self.store.with_latest_checkpoint(&key, revision, &mut |last_id, state| read = Some((last_id, ledger::checkpoint_totals(state))))?;
+        let Some((last_id, Some(snap))) = read else { return Ok(None) };
+        let closed_to = self.store.last_closed_to(&key)?;
         if snap.closed_to != closed_to || snap.book_no != book_no {
             return Ok(None);
         }
@@ -627,7 +619,7 @@ impl<S: Store> Engine<S> {
         if newer {
             return Ok(None);
         }
-        Ok(Some(report::report_from_totals(book_no, snap.materials, snap.products, None, None)))
+        Ok(Some(ReportTotals { book_no: snap.book_no, materials: snap.materials, products: snap.products, actual: None, rate_base: None }))
     }
 
     /// Saves a checkpoint of every book in memory that has lines not yet in one, so that the next
@@ -643,6 +635,12 @@ impl<S: Store> Engine<S> {
     /// The 报核 report of a date range (`from` inclusive: its opening is the should-remain of the
     /// day before), with a stocktake when given.
     pub fn reconcile_range(&mut self, book_no: &str, from: Option<NaiveDate>, to: Option<NaiveDate>, stocktake: Option<(&StocktakeDoc, &str)>) -> Result<ReconcileReport, AppError> {
+        self.reconcile_range_totals(book_no, from, to, stocktake).map(|t| t.report())
+    }
+
+    /// [`Engine::reconcile_range`] before rendering: the exact figures, which
+    /// [`ReportTotals::write_json`] renders without building the report.
+    pub fn reconcile_range_totals(&mut self, book_no: &str, from: Option<NaiveDate>, to: Option<NaiveDate>, stocktake: Option<(&StocktakeDoc, &str)>) -> Result<ReportTotals, AppError> {
         self.guard_book(Action::ReadReport, book_no)?;
         if from.is_none() && to.is_none() && stocktake.is_none() {
             if let Some(r) = self.report_from_checkpoint(book_no)? {
@@ -661,7 +659,7 @@ impl<S: Store> Engine<S> {
             Some(day_before) => Some(self.ledger_to(book_no, Some(day_before))?),
             None => None,
         };
-        report::reconcile_range(&ledger, before.as_ref(), stocktake.map(|s| s.0), self.policy.difference_rate_base).map_err(|error| AppError::Book { source_name: source, error })
+        report::reconcile_range_totals(&ledger, before.as_ref(), stocktake.map(|s| s.0), self.policy.difference_rate_base).map_err(|error| AppError::Book { source_name: source, error })
     }
 
     /// The drill-down of one material over the lists declared in `from ..= to` (open ends when

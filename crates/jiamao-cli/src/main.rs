@@ -3,6 +3,7 @@
 //! Exit status: 0 success; 2 input rejected (the message says what and where); 1 other faults.
 
 mod bench;
+mod bench_pages;
 mod bench_rows;
 mod catalog_cmd;
 mod demo;
@@ -168,6 +169,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Write a synthetic enterprise (book, lists, stocktake) in the interchange format.
     Gen(gen::GenArgs),
+    /// Time every web page with the demo data, served in-process (docs/perf.md).
+    BenchPages(bench_pages::BenchPagesArgs),
 }
 
 #[derive(Subcommand)]
@@ -417,11 +420,25 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if rate_base.is_some() {
                 engine = engine.with_policy(jiamao_domain::policy::Policy { difference_rate_base: *rate_base, ..Default::default() });
             }
-            let r = engine.reconcile_range(book_no, *from, *to, st.as_ref().map(|s| (s, st_name.as_str()))).map_err(|e| app_failure(e, *json))?;
+            let totals = engine.reconcile_range_totals(book_no, *from, *to, st.as_ref().map(|s| (s, st_name.as_str()))).map_err(|e| app_failure(e, *json))?;
             flush(&mut engine);
             if *json {
-                return print_json(&r);
+                // Rendered straight from the exact figures, a chunk at a time (the same bytes as
+                // `print_json` of the report).
+                let mut stdout = std::io::stdout().lock();
+                let mut buf = Vec::with_capacity(1 << 18);
+                totals
+                    .write_json(&mut buf, (1 << 18) - 4096, &mut |b: &mut Vec<u8>| {
+                        let written = stdout.write_all(b);
+                        b.clear();
+                        written
+                    })
+                    .and_then(|()| stdout.write_all(b"\n"))
+                    .and_then(|()| stdout.flush())
+                    .context("cannot write to standard output")?;
+                return Ok(());
             }
+            let r = totals.report();
             println!("报核 reconciliation of book {}{}", r.book_no, to.map(|d| format!(" to {d}")).unwrap_or_default());
             for m in &r.materials {
                 println!(
@@ -541,6 +558,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Bench(args) => bench::run(args).map_err(Failure::from),
         Command::Gen(args) => gen::run(args).map_err(Failure::from),
+        Command::BenchPages(args) => bench_pages::run(args).map_err(Failure::from),
     }
 }
 

@@ -38,6 +38,139 @@ pub fn report_amount(d: Decimal) -> String {
     plain(round(d, REPORT_AMOUNT_DP))
 }
 
+/// Appends `plain(round(d, dp))` to `out` without allocating: the same text as [`report_qty`]
+/// (`dp` = 5) and [`report_amount`] (`dp` = 2), computed on the exact mantissa (reports print
+/// hundreds of thousands of figures).
+pub fn write_rounded(out: &mut Vec<u8>, d: Decimal, dp: u32) {
+    let neg = d.is_sign_negative();
+    let mut a = d.mantissa().unsigned_abs();
+    let mut scale = d.scale();
+    if scale > dp {
+        // Half away from zero on the exact mantissa, as `round` does.
+        let p = POW10.get((scale - dp) as usize).copied().unwrap_or(u128::MAX);
+        let (q, r) = match (u64::try_from(a), u64::try_from(p)) {
+            (Ok(a), Ok(p)) => (u128::from(a / p), u128::from(a % p)),
+            _ => (a / p, a % p),
+        };
+        a = if r >= p - r { q + 1 } else { q };
+        scale = dp;
+    }
+    if a == 0 {
+        out.push(b'0');
+        return;
+    }
+    // The text right to left: the fraction without its trailing zeros, the point, the integer
+    // part (at least "0"), the sign. At most 29 digits, a point, a zero and a sign.
+    let mut buf = [0u8; 40];
+    let mut i = buf.len();
+    let mut put = |c: u8| {
+        i -= 1;
+        buf[i] = c;
+    };
+    // The same digits loop on u64 when the value fits (the common case: much faster than u128).
+    macro_rules! digits {
+        ($x:expr) => {{
+            let mut x = $x;
+            while scale > 0 && x.is_multiple_of(10) {
+                x /= 10;
+                scale -= 1;
+            }
+            for _ in 0..scale {
+                put(b'0' + (x % 10) as u8);
+                x /= 10;
+            }
+            if scale > 0 {
+                put(b'.');
+            }
+            loop {
+                put(b'0' + (x % 10) as u8);
+                x /= 10;
+                if x == 0 {
+                    break;
+                }
+            }
+        }};
+    }
+    match u64::try_from(a) {
+        Ok(x) => digits!(x),
+        Err(_) => digits!(a),
+    }
+    if neg {
+        put(b'-');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+const POW10: [u128; 29] = {
+    let mut t = [1u128; 29];
+    let mut k = 1;
+    while k < 29 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// Reads the text of a decimal as [`Decimal`]'s own `Display` writes it (`"-12.5"`, `"3"`) with a
+/// quick exact path, and any other text as `str::parse` does (a checkpoint holds a few hundred
+/// thousand of them).
+pub fn parse_display(text: &str) -> Option<Decimal> {
+    parse_display_bytes(text.as_bytes())
+}
+
+/// [`parse_display`] of UTF-8 bytes.
+pub fn parse_display_bytes(text: &[u8]) -> Option<Decimal> {
+    match quick_parse(text, None) {
+        (Some(d), end) if end == text.len() => Some(d),
+        _ => std::str::from_utf8(text).ok()?.parse().ok(),
+    }
+}
+
+/// [`parse_display_bytes`] of the start of `text`, up to the first `stop` byte or the end: the
+/// value and the number of bytes it took.
+pub fn parse_display_until(text: &[u8], stop: u8) -> Option<(Decimal, usize)> {
+    match quick_parse(text, Some(stop)) {
+        (Some(d), end) => Some((d, end)),
+        (None, _) => {
+            let end = text.iter().position(|&c| c == stop).unwrap_or(text.len());
+            Some((parse_display_bytes(text.get(..end)?)?, end))
+        }
+    }
+}
+
+/// The quick exact path: an optional `-`, up to 19 digits with at most one inner `.`, ended by
+/// `stop` or the end of `b`. `None` (with where it stopped) for anything else.
+fn quick_parse(b: &[u8], stop: Option<u8>) -> (Option<Decimal>, usize) {
+    let neg = b.first() == Some(&b'-');
+    let start = usize::from(neg);
+    let mut k = start;
+    let mut m: u64 = 0;
+    let mut digits = 0;
+    let mut point: Option<usize> = None;
+    while let Some(&c) = b.get(k) {
+        if c.is_ascii_digit() && digits < 19 {
+            m = m * 10 + u64::from(c - b'0');
+            digits += 1;
+        } else if c == b'.' && point.is_none() {
+            point = Some(k);
+        } else if Some(c) == stop {
+            break;
+        } else {
+            return (None, k);
+        }
+        k += 1;
+    }
+    let scale = match point {
+        None => 0,
+        Some(p) if p > start && p + 1 < k => (k - p - 1) as u32,
+        Some(_) => return (None, k),
+    };
+    if digits == 0 || scale > 28 {
+        return (None, k);
+    }
+    (Some(Decimal::from_parts(m as u32, (m >> 32) as u32, 0, neg, scale)), k)
+}
+
 /// Parses plain decimal notation (`"1.35"`, `"-5"`, `"50000"`); no exponents, no spaces, no `+`.
 pub fn parse(text: &str) -> Result<Decimal, String> {
     let t = text;
@@ -136,6 +269,101 @@ mod tests {
         assert_eq!(plain(d("85.57280")), "85.5728");
         assert_eq!(plain(d("0.000")), "0");
         assert_eq!(plain(d("1E+3")), "1000");
+    }
+
+    #[test]
+    fn write_rounded_is_plain_of_round() {
+        for text in [
+            "0",
+            "-0",
+            "1.000005",
+            "-1.000005",
+            "9.999995",
+            "-9.999995",
+            "0.000004",
+            "-0.000005",
+            "85.57280",
+            "50000",
+            "1142.2779188839714853611953238",
+            "-0.425",
+            "0.00001",
+            "7.9228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+            "123456789012345678901.5",
+        ] {
+            let v = d(text);
+            for dp in [0, 2, 5, 9] {
+                let mut out = Vec::new();
+                write_rounded(&mut out, v, dp);
+                assert_eq!(String::from_utf8(out).unwrap(), plain(round(v, dp)), "{text} to {dp}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_display_reads_what_display_writes() {
+        for text in [
+            "0",
+            "5",
+            "-5",
+            "1.35",
+            "-0.000001",
+            "-.5",
+            "-",
+            "--1",
+            "1-",
+            "0.",
+            "9999999999999999999",
+            "99999999999999999999",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-18446744073709551616.5",
+            "0.0000000000000000000000000001",
+            "1142.2779188839714853611953238",
+            "79228162514264337593543950335",
+            "-7.9228162514264337593543950335",
+            "1e3",
+            "1.",
+            ".5",
+            "+1",
+            "",
+            "-",
+            "1.2.3",
+        ] {
+            assert_eq!(parse_display(text), text.parse::<Decimal>().ok(), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn write_rounded_matches_round_then_plain(lo: u32, mid: u32, hi: u32, neg: bool, scale in 0u32..=28, dp in 0u32..=9) {
+            let v = Decimal::from_parts(lo, mid, hi, neg, scale);
+            let mut out = Vec::new();
+            write_rounded(&mut out, v, dp);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), plain(round(v, dp)));
+        }
+
+        #[test]
+        fn parse_display_round_trips(lo: u32, mid: u32, hi: u32, neg: bool, scale in 0u32..=28, small: i64, small_scale in 0u32..=28) {
+            for v in [Decimal::from_parts(lo, mid, hi, neg, scale), Decimal::new(small, small_scale)] {
+                for text in [v.to_string(), v.normalize().to_string()] {
+                    let parsed = parse_display(&text);
+                    proptest::prop_assert_eq!(parsed, Some(v));
+                    proptest::prop_assert_eq!(parsed, text.parse::<Decimal>().ok());
+                    let field = format!("{text},7");
+                    proptest::prop_assert_eq!(parse_display_until(field.as_bytes(), b','), Some((v, text.len())));
+                }
+            }
+        }
+
+        #[test]
+        fn write_rounded_matches_for_small_mantissas(m: i64, scale in 0u32..=28, dp in 0u32..=9) {
+            let v = Decimal::new(m, scale);
+            let mut out = Vec::new();
+            write_rounded(&mut out, v, dp);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), plain(round(v, dp)));
+        }
     }
 
     #[test]

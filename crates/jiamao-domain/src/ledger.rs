@@ -27,8 +27,9 @@ macro_rules! totals {
             pub fn checked_sub(&self, other: &Self) -> Option<Self> {
                 Some(Self { $($field: self.$field.checked_sub(other.$field)?),* })
             }
+        }
 
-            /// Appends `seq,field,field,…` (plain decimals) to `out`: the compact checkpoint form.
+        impl RowCodec for $name {
             fn write_row(&self, seq: u32, out: &mut String) {
                 use std::fmt::Write;
                 let _ = write!(out, "{seq}");
@@ -41,29 +42,11 @@ macro_rules! totals {
                 out.push('\n');
             }
 
-            /// Reads a row written by `write_row`.
             fn read_row(row: &str) -> Option<(u32, Self)> {
-                let mut parts = row.split(',');
-                let seq = parts.next()?.parse().ok()?;
-                let mut next = || -> Option<Decimal> {
-                    let p = parts.next()?;
-                    if p.is_empty() { Some(Decimal::ZERO) } else { p.parse().ok() }
-                };
-                let t = Self { $($field: next()?),* };
-                Some((seq, t))
-            }
-        }
-
-        impl RowCodec for $name {
-            fn encode(rows: &[(u32, Self)]) -> String {
-                let mut out = String::with_capacity(rows.len() * 32);
-                for (seq, t) in rows {
-                    t.write_row(*seq, &mut out);
-                }
-                out
-            }
-            fn decode(text: &str) -> Option<Vec<(u32, Self)>> {
-                text.lines().map(Self::read_row).collect()
+                let mut row = RowReader::new(row.as_bytes())?;
+                let seq = row.seq;
+                let t = Self { $($field: row.next()?),* };
+                row.rest.is_empty().then_some((seq, t))
             }
         }
     };
@@ -206,8 +189,56 @@ pub struct PendingLine {
 /// Totals by item in the compact checkpoint form: one line per item, `seq,value,value,…`, plain
 /// decimals, empty for zero (a tenth of the JSON object form to read and write).
 pub trait RowCodec: Sized {
-    fn encode(rows: &[(u32, Self)]) -> String;
-    fn decode(text: &str) -> Option<Vec<(u32, Self)>>;
+    /// Appends `seq,field,field,…\n` (plain decimals, empty for zero) to `out`.
+    fn write_row(&self, seq: u32, out: &mut String);
+
+    /// Reads one row written by `write_row` (without its line end).
+    fn read_row(row: &str) -> Option<(u32, Self)>;
+
+    fn encode(rows: &[(u32, Self)]) -> String {
+        let mut out = String::with_capacity(rows.len() * 32);
+        for (seq, t) in rows {
+            t.write_row(*seq, &mut out);
+        }
+        out
+    }
+
+    fn decode(text: &str) -> Option<Vec<(u32, Self)>> {
+        // One allocation of the right size (a book has tens of thousands of items).
+        let mut rows = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+        for row in text.lines() {
+            rows.push(Self::read_row(row)?);
+        }
+        Some(rows)
+    }
+}
+
+/// The fields of one row, read in one pass: `seq` then `,value` after `,value` (empty for zero).
+struct RowReader<'a> {
+    seq: u32,
+    rest: &'a [u8],
+}
+
+impl<'a> RowReader<'a> {
+    fn new(row: &'a [u8]) -> Option<Self> {
+        let end = row.iter().position(|&b| b == b',').unwrap_or(row.len());
+        let (seq, rest) = row.split_at(end);
+        Some(RowReader { seq: std::str::from_utf8(seq).ok()?.parse().ok()?, rest })
+    }
+
+    fn next(&mut self) -> Option<Decimal> {
+        let (&comma, field) = self.rest.split_first()?;
+        if comma != b',' {
+            return None;
+        }
+        if field.first().is_none_or(|&b| b == b',') {
+            self.rest = field;
+            return Some(Decimal::ZERO);
+        }
+        let (d, used) = crate::decimal::parse_display_until(field, b',')?;
+        self.rest = field.get(used..)?;
+        Some(d)
+    }
 }
 
 /// Serde adapter: totals by item as one compact string.
@@ -245,6 +276,161 @@ pub struct LedgerSnapshot {
     pub last_export: Option<chrono::NaiveDate>,
     pub lists_posted: u64,
     pub lines_posted: u64,
+}
+
+/// The first line of a checkpoint in the current format. Checkpoints are derived data: one in a
+/// format not read here is ignored (the state is rebuilt from the posted lists instead).
+pub const CHECKPOINT_FORMAT: &str = "jiamao-checkpoint 2";
+
+/// The head of a checkpoint (its second line, JSON): what a report needs besides the rows.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CheckpointHead<'a> {
+    #[serde(borrow)]
+    book_no: std::borrow::Cow<'a, str>,
+    closed_to: Option<chrono::NaiveDate>,
+    materials: usize,
+    products: usize,
+}
+
+/// The rest of a snapshot (the checkpoint's last line, JSON), which a report does not read.
+#[derive(serde::Serialize)]
+struct CheckpointRestRef<'a> {
+    used_versions: &'a [(u32, String)],
+    pending: &'a [PendingLine],
+    leftover_base: &'a [Decimal],
+    last_export: Option<chrono::NaiveDate>,
+    lists_posted: u64,
+    lines_posted: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct CheckpointRest {
+    used_versions: Vec<(u32, String)>,
+    pending: Vec<PendingLine>,
+    leftover_base: Vec<Decimal>,
+    last_export: Option<chrono::NaiveDate>,
+    lists_posted: u64,
+    lines_posted: u64,
+}
+
+/// What the 报核 report needs from a checkpoint: the book, the closure it starts from and the
+/// totals by item (with the accrued leftovers divided out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckpointTotals {
+    pub book_no: String,
+    pub closed_to: Option<chrono::NaiveDate>,
+    pub materials: Vec<(u32, MaterialTotals)>,
+    pub products: Vec<(u32, ProductTotals)>,
+}
+
+/// Lines of a text one at a time, and what is left after them.
+struct LineCursor<'a> {
+    text: &'a str,
+}
+
+impl<'a> LineCursor<'a> {
+    fn next_line(&mut self) -> Option<&'a str> {
+        let (line, rest) = self.text.split_once('\n')?;
+        self.text = rest;
+        Some(line)
+    }
+
+    fn rows<T: RowCodec>(&mut self, n: usize) -> Option<Vec<(u32, T)>> {
+        // Bounded by the text itself, whatever the head claims (a row takes at least 8 bytes).
+        let mut rows = Vec::with_capacity(n.min(self.text.len() / 8 + 1));
+        for _ in 0..n {
+            rows.push(T::read_row(self.next_line()?)?);
+        }
+        Some(rows)
+    }
+}
+
+impl LedgerSnapshot {
+    /// The checkpoint text ([`CHECKPOINT_FORMAT`]): the format line; a JSON head (book, closure,
+    /// numbers of rows); the material rows then the product rows, one plain-text line each
+    /// ([`RowCodec`]); the rest of the state as one line of JSON. A report reads the head and the
+    /// rows straight from the stored text and stops there.
+    pub fn to_checkpoint(&self) -> Result<String, serde_json::Error> {
+        let head = CheckpointHead { book_no: std::borrow::Cow::Borrowed(&self.book_no), closed_to: self.closed_to, materials: self.materials.len(), products: self.products.len() };
+        let rest = CheckpointRestRef {
+            used_versions: &self.used_versions,
+            pending: &self.pending,
+            leftover_base: &self.leftover_base,
+            last_export: self.last_export,
+            lists_posted: self.lists_posted,
+            lines_posted: self.lines_posted,
+        };
+        let mut out = String::with_capacity(self.materials.len() * 160 + self.products.len() * 48 + self.leftover_base.len() * 24 + 4096);
+        out.push_str(CHECKPOINT_FORMAT);
+        out.push('\n');
+        out.push_str(&serde_json::to_string(&head)?);
+        out.push('\n');
+        for (seq, t) in &self.materials {
+            t.write_row(*seq, &mut out);
+        }
+        for (seq, t) in &self.products {
+            t.write_row(*seq, &mut out);
+        }
+        out.push_str(&serde_json::to_string(&rest)?);
+        Ok(out)
+    }
+
+    /// Reads a checkpoint: [`LedgerSnapshot::to_checkpoint`]'s text, or the JSON object of the
+    /// earlier format. `None` when it is neither.
+    pub fn from_checkpoint(text: &str) -> Option<LedgerSnapshot> {
+        if text.starts_with('{') {
+            return serde_json::from_str(text).ok();
+        }
+        let (head, mut lines) = checkpoint_head(text)?;
+        let materials = lines.rows(head.materials)?;
+        let products = lines.rows(head.products)?;
+        let rest: CheckpointRest = serde_json::from_str(lines.text).ok()?;
+        Some(LedgerSnapshot {
+            book_no: head.book_no.into_owned(),
+            materials,
+            products,
+            used_versions: rest.used_versions,
+            pending: rest.pending,
+            leftover_base: rest.leftover_base,
+            closed_to: head.closed_to,
+            last_export: rest.last_export,
+            lists_posted: rest.lists_posted,
+            lines_posted: rest.lines_posted,
+        })
+    }
+}
+
+fn checkpoint_head(text: &str) -> Option<(CheckpointHead<'_>, LineCursor<'_>)> {
+    let mut lines = LineCursor { text };
+    if lines.next_line()? != CHECKPOINT_FORMAT {
+        return None;
+    }
+    let head: CheckpointHead = serde_json::from_str(lines.next_line()?).ok()?;
+    Some((head, lines))
+}
+
+/// The totals a report needs, read from a checkpoint's text without the rest of the state (in
+/// the earlier JSON format, the rest is skipped unparsed). `None` when the text is not a
+/// checkpoint.
+pub fn checkpoint_totals(text: &str) -> Option<CheckpointTotals> {
+    if text.starts_with('{') {
+        #[derive(serde::Deserialize)]
+        struct ReportPart {
+            book_no: String,
+            #[serde(with = "rows")]
+            materials: Vec<(u32, MaterialTotals)>,
+            #[serde(with = "rows")]
+            products: Vec<(u32, ProductTotals)>,
+            #[serde(default)]
+            closed_to: Option<chrono::NaiveDate>,
+        }
+        let p: ReportPart = serde_json::from_str(text).ok()?;
+        return Some(CheckpointTotals { book_no: p.book_no, closed_to: p.closed_to, materials: p.materials, products: p.products });
+    }
+    let (head, mut lines) = checkpoint_head(text)?;
+    let materials = lines.rows(head.materials)?;
+    let products = lines.rows(head.products)?;
+    Some(CheckpointTotals { book_no: head.book_no.into_owned(), closed_to: head.closed_to, materials, products })
 }
 
 /// A list accepted by [`BookLedger::post`]: what the store must keep.
@@ -828,5 +1014,72 @@ impl Ledger {
             }
             Err(r) => Outcome::Rejected(r),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn snapshot() -> LedgerSnapshot {
+        let m = MaterialTotals { opening: d("2874"), consumed: d("96782.200324055038"), leftover_accrued: d("1142.2779188839714853611953238"), surplus_out: d("-0.5"), ..Default::default() };
+        LedgerSnapshot {
+            book_no: "E\"1\\\n中".to_owned(),
+            materials: vec![(1, m), (7, MaterialTotals::default())],
+            products: vec![(3, ProductTotals { exported: d("140900.2"), destroyed: d("0.000000001"), ..Default::default() })],
+            used_versions: vec![(3, "v,1\n".to_owned())],
+            pending: vec![PendingLine {
+                list_no: "L1".to_owned(),
+                line: 2,
+                product_idx: 0,
+                qty: d("5.5"),
+                movement: Movement::MaterialImport,
+                declared_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            }],
+            leftover_base: vec![d("1679.151388455093"), Decimal::ZERO],
+            closed_to: chrono::NaiveDate::from_ymd_opt(2026, 6, 30),
+            last_export: chrono::NaiveDate::from_ymd_opt(2026, 7, 2),
+            lists_posted: 9,
+            lines_posted: 12,
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_reads_back_in_either_format() {
+        let snap = snapshot();
+        let text = snap.to_checkpoint().unwrap();
+        assert!(text.starts_with("jiamao-checkpoint 2\n"), "{text}");
+        assert_eq!(LedgerSnapshot::from_checkpoint(&text), Some(snap.clone()));
+        // The earlier format: the snapshot as one JSON object.
+        let old = serde_json::to_string(&snap).unwrap();
+        assert_eq!(LedgerSnapshot::from_checkpoint(&old), Some(snap.clone()));
+        let totals = CheckpointTotals { book_no: snap.book_no.clone(), closed_to: snap.closed_to, materials: snap.materials.clone(), products: snap.products.clone() };
+        assert_eq!(checkpoint_totals(&text), Some(totals.clone()));
+        assert_eq!(checkpoint_totals(&old), Some(totals));
+    }
+
+    #[test]
+    fn a_damaged_checkpoint_is_not_read() {
+        let text = snapshot().to_checkpoint().unwrap();
+        for bad in [
+            text.replacen("jiamao-checkpoint 2", "jiamao-checkpoint 3", 1),
+            text.replacen("\"materials\":2", "\"materials\":3", 1),
+            text.replacen("96782.200324055038", "96782.2003x4055038", 1),
+            text.replacen("2874,", "2874", 1),
+            text.replacen("2874,", "2874,1,", 1),
+            text[..text.len() / 2].to_owned(),
+            String::new(),
+        ] {
+            assert_eq!(LedgerSnapshot::from_checkpoint(&bad), None, "{bad}");
+        }
+        // A report reads the rows only, so a damaged rest of the state does not stop it.
+        let cut = text.rfind('\n').unwrap();
+        assert!(checkpoint_totals(&text[..=cut]).is_some());
+        assert_eq!(LedgerSnapshot::from_checkpoint(&text[..=cut]), None);
     }
 }

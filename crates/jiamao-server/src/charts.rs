@@ -1,4 +1,5 @@
-//! Charts drawn on the server as inline SVG (no script): a material's balance over time.
+//! Charts drawn on the server as inline SVG (no script): a material's balance over time, and the
+//! declared 单耗 of a book's versions against the national standard's maximum.
 //!
 //! The figures are exact decimals until the last moment: the balance after each day is the ledger's
 //! own 应剩余 formula ([`MaterialTotals::should_remain`]) over the drill-down's contributions; only
@@ -129,6 +130,92 @@ pub(crate) fn balance_svg(c: &Chrome, material: &str, unit: &str, opening: Decim
     svg
 }
 
+/// One 单耗 line of the consumption chart: the book's figure and the standard's maximum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UcBar {
+    /// Product, version and material, as the chart labels the line.
+    pub label: String,
+    pub declared: Decimal,
+    pub max: Decimal,
+    /// The standard compared with.
+    pub standard: String,
+    /// Above the maximum (or otherwise flagged by the comparison).
+    pub flagged: bool,
+}
+
+/// Lines drawn in one consumption chart at most (the flagged ones first).
+pub(crate) const UC_BARS: usize = 60;
+
+/// The SVG of declared 单耗 against the standard's maximum (`data-testid="uc-chart"`): per line two
+/// bars, the book's figure (red when flagged) and the maximum (grey), on one scale from zero.
+pub(crate) fn uc_svg(c: &Chrome, id: &str, book_no: &str, bars: &[UcBar]) -> String {
+    const ROW: f64 = 30.0;
+    const LABEL: f64 = 230.0;
+    const TOP_UC: f64 = 34.0;
+    let height = TOP_UC + ROW * bars.len().max(1) as f64 + 12.0;
+    let title = fill(c.t("chart.uc.title"), &[("book_no", book_no)]);
+    let flagged = bars.iter().filter(|b| b.flagged).count();
+    let desc = fill(c.t("chart.uc.desc"), &[("n", &bars.len().to_string()), ("flagged", &flagged.to_string())]);
+    let top = bars.iter().flat_map(|b| [float(b.declared), float(b.max)]).fold(0.0f64, f64::max);
+    let top = if top > 0.0 { top * 1.08 } else { 1.0 };
+    let scale = |v: f64| (v.max(0.0) / top) * (W - LABEL - 80.0);
+    let mut svg = format!(
+        "<svg class=\"chart\" data-testid=\"uc-chart\" data-book=\"{book}\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" viewBox=\"0 0 {W} {height:.0}\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\">\n<title id=\"{id}-title\">{}</title>\n<desc id=\"{id}-desc\">{}</desc>\n",
+        escape(&title),
+        escape(&desc),
+        book = escape(book_no),
+    );
+    // The legend.
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{LABEL}\" y=\"8\" width=\"12\" height=\"10\" fill=\"#0b5cad\"/><text x=\"{:.1}\" y=\"17\" font-size=\"11\" fill=\"#1f2328\">{}</text>",
+        LABEL + 16.0,
+        escape(c.t("chart.uc.declared"))
+    );
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{:.1}\" y=\"8\" width=\"12\" height=\"10\" fill=\"#b42318\"/><text x=\"{:.1}\" y=\"17\" font-size=\"11\" fill=\"#1f2328\">{}</text>",
+        LABEL + 150.0,
+        LABEL + 166.0,
+        escape(c.t("chart.uc.flagged"))
+    );
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{:.1}\" y=\"8\" width=\"12\" height=\"10\" fill=\"#8c959f\"/><text x=\"{:.1}\" y=\"17\" font-size=\"11\" fill=\"#1f2328\">{}</text>",
+        LABEL + 300.0,
+        LABEL + 316.0,
+        escape(c.t("chart.uc.max"))
+    );
+    let _ = writeln!(svg, "<line x1=\"{LABEL}\" y1=\"{TOP_UC}\" x2=\"{LABEL}\" y2=\"{:.1}\" stroke=\"#8c959f\"/>", height - 8.0);
+    for (i, b) in bars.iter().enumerate() {
+        let y0 = TOP_UC + ROW * i as f64;
+        let (d, m) = (float(b.declared), float(b.max));
+        let colour = if b.flagged { "#b42318" } else { "#0b5cad" };
+        let tip = fill(c.t("chart.uc.tip"), &[("line", &b.label), ("declared", &jiamao_domain::decimal::plain(b.declared)), ("max", &jiamao_domain::decimal::plain(b.max)), ("standard", &b.standard)]);
+        let _ = writeln!(
+            svg,
+            "<g data-flagged=\"{flag}\"><title>{tip}</title><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#1f2328\">{label}</text>\n<rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{:.1}\" height=\"11\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#1f2328\">{}</text>\n<rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{:.1}\" height=\"11\" fill=\"#8c959f\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#57606a\">{}</text></g>",
+            LABEL - 6.0,
+            y0 + 15.0,
+            y0 + 2.0,
+            scale(d),
+            LABEL + scale(d) + 4.0,
+            y0 + 11.0,
+            escape(&jiamao_domain::decimal::plain(b.declared)),
+            y0 + 14.0,
+            scale(m),
+            LABEL + scale(m) + 4.0,
+            y0 + 23.0,
+            escape(&jiamao_domain::decimal::plain(b.max)),
+            flag = b.flagged,
+            tip = escape(&tip),
+            label = escape(&b.label),
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +241,20 @@ mod tests {
         let s = balance_series(d("1"), &moves);
         let got: Vec<(String, String)> = s.iter().map(|p| (p.date.to_string(), p.balance.normalize().to_string())).collect();
         assert_eq!(got, [("2026-01-10".into(), "101".into()), ("2026-03-01".into(), "73.5".into()), ("2026-04-01".into(), "63.5".into())]);
+    }
+
+    #[test]
+    fn the_uc_chart_draws_declared_against_maximum() {
+        let c = crate::html::tests::chrome(Lang::Zh);
+        let bars = [
+            UcBar { label: "1 v1 <m>".into(), declared: d("0.7"), max: d("0.698979592"), standard: "HDB/X".into(), flagged: true },
+            UcBar { label: "2 v1 m".into(), declared: d("0.5"), max: d("1"), standard: "HDB/X".into(), flagged: false },
+        ];
+        let svg = uc_svg(&c, "uc-1", "C1", &bars);
+        assert!(svg.contains("data-testid=\"uc-chart\"") && svg.contains("role=\"img\"") && svg.contains("id=\"uc-1-title\""));
+        assert_eq!(svg.matches("data-flagged=\"true\"").count(), 1);
+        assert!(svg.contains("&lt;m&gt;") && !svg.contains("<m>"));
+        assert!(svg.contains(">0.698979592<") && svg.contains(">0.7<"), "{svg}");
     }
 
     #[test]

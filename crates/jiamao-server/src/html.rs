@@ -3,7 +3,8 @@
 //! view in, HTML out; every piece of data goes through [`escape`] on its way into the page, and
 //! every word comes from the translations ([`crate::i18n::t`]).
 
-use crate::i18n::{key, t, Lang};
+use crate::i18n::{fill, key, t, Lang};
+use chrono::NaiveDate;
 use jiamao_domain::access::Role;
 use std::fmt::Write as _;
 
@@ -45,7 +46,7 @@ const STYLE: &str = "\
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;margin:0;color:#1f2328;background:#f6f8fa;line-height:1.5}
 a{color:#0b5cad}
-a:focus-visible,button:focus-visible,input:focus-visible,summary:focus-visible{outline:3px solid #f0a500;outline-offset:2px}
+a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,summary:focus-visible{outline:3px solid #f0a500;outline-offset:2px}
 .skip{position:absolute;left:-999px;top:0;background:#fff;padding:.4rem .8rem;z-index:2}
 .skip:focus{left:.5rem}
 header{background:#0b3d66;color:#fff}
@@ -95,6 +96,44 @@ button.primary{background:#0b5cad;color:#fff;border-color:#0b5cad}
 .chart{display:block;background:#fff;border:1px solid #d0d7de;padding:.5rem;width:100%;max-width:64rem;height:auto}
 footer{max-width:80rem;margin:2rem auto;padding:1rem 1.5rem;border-top:1px solid #d0d7de;color:#57606a;font-size:.85rem}
 code{background:#eef2f6;padding:0 .25rem;border-radius:3px}
+nav.subnav ul{list-style:none;margin:0 0 .6rem;padding:0;display:flex;flex-wrap:wrap;gap:.3rem 1rem;font-size:.92rem}
+nav.subnav a[aria-current=page]{font-weight:600;text-decoration:none;border-bottom:2px solid #f0a500}
+form.filters{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;align-items:center;padding:.5rem 1rem}
+form.filters .field{margin:.2rem 0}
+input,select,textarea{font:inherit;padding:.2rem .35rem;border:1px solid #8c959f;border-radius:4px;background:#fff;max-width:100%}
+input[aria-invalid=true]{border-color:#b42318;outline:1px solid #b42318}
+input.short{width:5.5em}
+textarea{width:100%;min-height:8rem;font-family:ui-monospace,monospace;font-size:.85rem}
+th a.sort{color:inherit;text-decoration:none;display:block}
+th a.sort:hover,th a.sort:focus-visible{text-decoration:underline}
+th[aria-sort=ascending],th[aria-sort=descending]{background:#dde6ef}
+nav.pager{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;margin:.5rem 0 1rem;font-size:.9rem}
+nav.pager .off{color:#8c959f}
+table.inner{font-size:.85rem;margin:.3rem 0}
+table.inner td{white-space:nowrap}
+details summary{cursor:pointer;color:#0b5cad}
+ul.plain{list-style:none;margin:0;padding:0}
+.flags{display:flex;flex-wrap:wrap;gap:.25rem}
+.flag{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:.82rem;background:#fff4e5;border:1px solid #f0a500;white-space:nowrap}
+.flag.bad{background:#fdecea;border-color:#b42318}
+.banner{padding:.6rem 1rem;border:1px solid #d0d7de;border-left-width:6px;background:#fff;margin:.6rem 0}
+.banner.ok{border-left-color:#1a7f37}
+.banner.bad{border-left-color:#b42318}
+.grid-form{display:grid;grid-template-columns:minmax(8rem,14rem) minmax(0,26rem);gap:.45rem .8rem;align-items:center}
+.grid-form .span{grid-column:1/-1}
+@media (max-width:60rem){
+header .bar,main,footer{padding-left:.8rem;padding-right:.8rem}
+header .account{margin-left:0}
+h1{font-size:1.25rem}
+table{font-size:.82rem}
+dl.facts{grid-template-columns:1fr}
+form.filters{gap:.1rem 1rem}
+nav.pager{font-size:.85rem}
+}
+@media (max-width:40rem){
+.grid-form{grid-template-columns:1fr}
+form.filters,form.filters .field{flex-direction:column;align-items:stretch}
+}
 ";
 
 /// The account a page is shown to.
@@ -116,6 +155,8 @@ pub(crate) struct Chrome {
     pub account: Option<Account>,
     /// Navigation: (href, translation key).
     pub nav: Vec<(&'static str, &'static str)>,
+    /// The pages of a book the account may open: (href suffix after `/books/{book_no}`, key).
+    pub book_links: Vec<(&'static str, &'static str)>,
     pub csrf: String,
 }
 
@@ -182,6 +223,34 @@ pub(crate) fn page(c: &Chrome, title: &str, body: &str) -> String {
         openapi = escape(t(l, "footer.openapi")),
         format = escape(t(l, "footer.format")),
     )
+}
+
+/// A date of a form as sent: its text, the date when it is one, and whether it was refused (by the
+/// API's strict `YYYY-MM-DD` rule, `crate::api::query_date`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct DateField {
+    /// The form field's name (also its id).
+    pub name: &'static str,
+    pub raw: String,
+    pub value: Option<NaiveDate>,
+    pub invalid: bool,
+}
+
+/// A labelled date input; a refused value keeps its text and gets its message inline, tied to the
+/// input (`aria-invalid`, `aria-describedby`).
+pub(crate) fn date_input(c: &Chrome, f: &DateField, label_key: &str) -> String {
+    let id = f.name;
+    let value = f.value.map(|d| d.to_string()).unwrap_or_else(|| f.raw.clone());
+    if f.invalid {
+        format!(
+            "<div class=\"field\"><label for=\"{id}\">{label}</label> <input type=\"date\" id=\"{id}\" name=\"{id}\" value=\"{value}\" aria-invalid=\"true\" aria-describedby=\"{id}-error\"> <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"date-error\">{message}</span></div>",
+            label = escape(c.t(label_key)),
+            value = escape(&value),
+            message = escape(&fill(c.t("form.bad_date"), &[("value", &f.raw)])),
+        )
+    } else {
+        format!("<div class=\"field\"><label for=\"{id}\">{}</label> <input type=\"date\" id=\"{id}\" name=\"{id}\" value=\"{}\"></div>", escape(c.t(label_key)), escape(&value))
+    }
 }
 
 /// A table header cell.
@@ -254,6 +323,7 @@ pub(crate) mod tests {
             switch_href: "/?lang=en".into(),
             account: Some(Account { login: "<op>".into(), role: Role::EnterpriseAdmin }),
             nav: vec![("/", "nav.dashboard")],
+            book_links: vec![("", "booknav.book"), ("/lists", "booknav.lists")],
             csrf: "c\"srf".into(),
         }
     }

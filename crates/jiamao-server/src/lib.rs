@@ -19,8 +19,11 @@ mod i18n;
 mod openapi;
 mod pages_customs;
 mod pages_enterprise;
+mod pages_ledger;
+mod pages_officials;
 mod platform_api;
 mod policy_api;
+mod table;
 mod tax_api;
 mod web;
 
@@ -105,9 +108,15 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// cycles, 报核 deadlines, alerts), `GET /books/{book_no}` (materials, products, 单耗 versions side by
 /// side, balances and the 报核 figures), `GET /books/{book_no}/reconcile` (the 报核 report) and
 /// `GET /books/{book_no}/materials/{seq}` (the drill-down with the balance chart), `GET /upload`
-/// (books and lists sent to the API by the page), `GET /review` (the 单耗 review queue) with
-/// `POST /books/{book_no}/reviews` (a review step from a form), the login form at `/login` and
-/// `POST /logout`. `GET /healthz` answers `ok`.
+/// (books and lists sent to the API by the page), `GET /review` (the 单耗 review queue, `?book=` for
+/// one book and its chart against the standards) with `POST /books/{book_no}/reviews` (a review step
+/// from a form), `GET /books/{book_no}/lists` (posted lists filtered, sorted and paged),
+/// `GET /books/{book_no}/balance?as_of=`, `GET /books/{book_no}/tax?as_of=&list_no=` (periods and a
+/// quote), `GET /district` (customs: books with risk flags), `GET /catalogs` and
+/// `POST /catalogs/preview` (versions, a diff, the impact of a version), `GET /audit` (audit
+/// verification), `GET /accounts`, `POST /accounts` and `POST /accounts/{login}/disable` (accounts),
+/// the login form at `/login` and `POST /logout`. Long tables sort and page on the server
+/// (`?page=&per=&sort=&order=`). `GET /healthz` answers `ok`.
 ///
 /// Errors are JSON `{"error": {"rule", "message", "field"?}}`: 400 for a bad query parameter or
 /// path, 401 `unauthenticated` (no credentials, or a token or session that is unknown, expired,
@@ -128,8 +137,17 @@ pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
         .route("/books/{book_no}/reconcile", get(web::reconcile::<S>))
         .route("/books/{book_no}/materials/{seq}", get(web::material::<S>))
         .route("/books/{book_no}/reviews", post(web::review_step::<S>))
+        .route("/books/{book_no}/lists", get(web::lists::<S>))
+        .route("/books/{book_no}/balance", get(web::balance::<S>))
+        .route("/books/{book_no}/tax", get(web::tax::<S>))
         .route("/upload", get(web::upload))
         .route("/review", get(web::review::<S>))
+        .route("/district", get(web::district::<S>))
+        .route("/catalogs", get(web::catalogs::<S>))
+        .route("/catalogs/preview", post(web::catalog_preview::<S>))
+        .route("/audit", get(web::audit::<S>))
+        .route("/accounts", get(web::accounts::<S>).post(web::add_account::<S>))
+        .route("/accounts/{login}/disable", post(web::disable_account::<S>))
         .route("/logout", post(web::logout::<S>))
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi::handler))

@@ -1,7 +1,9 @@
 //! Customs' pages: the 单耗 review queue of the books in the officer's district, each version with
 //! its state, its comparison with the national standards and, for an account that may review, an
-//! accept button (a form posted to `POST /books/{book_no}/reviews`). Pure rendering.
+//! accept button (a form posted to `POST /books/{book_no}/reviews`), and for one book a chart of its
+//! declared 单耗 against the standards' maxima. Pure rendering.
 
+use crate::charts::{self, UcBar};
 use crate::html::{csrf_field, escape, page, path_segment, td, td_num, td_nw, th, Chrome};
 use crate::i18n::{fill, key};
 use jiamao_domain::norms::{LineCheck, ReviewState, Verdict};
@@ -57,6 +59,71 @@ pub(crate) struct ReviewView {
     pub standards: usize,
     /// Whether the account may review (shows the accept buttons).
     pub can_review: bool,
+    /// The book chosen (`?book=`): only its versions are listed.
+    pub book: Option<String>,
+    /// Every book with versions in the queue (for the choice).
+    pub books_all: Vec<String>,
+}
+
+/// The chart's lines of one book: every line compared with a standard that gives a maximum, against
+/// the lowest such maximum; flagged lines first. Also how many lines there were in all.
+fn uc_bars(c: &Chrome, rows: &[&ReviewRow]) -> (Vec<UcBar>, usize) {
+    let mut bars = Vec::new();
+    for r in rows {
+        for l in &r.lines {
+            let best = l.standards.iter().filter_map(|s| s.standard.as_ref().map(|u| (u.max, s.standard_no.as_str()))).min_by(|a, b| a.0.cmp(&b.0));
+            let Some((max, standard)) = best else { continue };
+            bars.push(UcBar {
+                label: fill(c.t("chart.uc.line"), &[("product", &r.product_seq.to_string()), ("version", &r.version), ("material", &l.material_seq.to_string())]),
+                declared: l.uc,
+                max,
+                standard: standard.to_owned(),
+                flagged: matches!(l.verdict, Verdict::AboveMaximum | Verdict::SpecDependent) || l.uc > max,
+            });
+        }
+    }
+    let total = bars.len();
+    bars.sort_by_key(|b| !b.flagged);
+    bars.truncate(charts::UC_BARS);
+    (bars, total)
+}
+
+fn book_choice(c: &Chrome, v: &ReviewView) -> String {
+    let mut out = format!(
+        "<form method=\"get\" action=\"/review\" class=\"filters panel\" data-testid=\"review-filter\"><div class=\"field\"><label for=\"book\">{}</label> <select id=\"book\" name=\"book\"><option value=\"\">{}</option>",
+        escape(c.t("review.choose_book")),
+        escape(c.t("form.all"))
+    );
+    for b in &v.books_all {
+        let selected = if v.book.as_deref() == Some(b.as_str()) { " selected" } else { "" };
+        let _ = write!(out, "<option value=\"{0}\"{selected}>{0}</option>", escape(b));
+    }
+    let _ = writeln!(out, "</select></div><div class=\"field\"><button type=\"submit\">{}</button></div></form>", escape(c.t("recon.apply")));
+    out
+}
+
+/// The charts under the queue: for the chosen book, or the only one listed.
+fn uc_charts(c: &Chrome, v: &ReviewView) -> String {
+    let mut books: Vec<&str> = v.rows.iter().map(|r| r.book_no.as_str()).collect();
+    books.dedup();
+    let mut out = format!("<h2>{}</h2>\n", escape(c.t("review.chart")));
+    if books.len() != 1 {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(c.t("review.chart_choose")));
+        return out;
+    }
+    for (i, book) in books.iter().enumerate() {
+        let rows: Vec<&ReviewRow> = v.rows.iter().filter(|r| r.book_no == *book).collect();
+        let (bars, total) = uc_bars(c, &rows);
+        if bars.is_empty() {
+            let _ = writeln!(out, "<p class=\"note\" data-testid=\"uc-chart-empty\">{}</p>", escape(&fill(c.t("review.chart_none"), &[("book_no", book)])));
+            continue;
+        }
+        out.push_str(&charts::uc_svg(c, &format!("uc-{i}"), book, &bars));
+        if total > bars.len() {
+            let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&fill(c.t("review.chart_more"), &[("shown", &bars.len().to_string()), ("total", &total.to_string())])));
+        }
+    }
+    out
 }
 
 fn comparison(c: &Chrome, r: &ReviewRow) -> String {
@@ -90,6 +157,9 @@ pub(crate) fn review(c: &Chrome, v: &ReviewView) -> String {
     let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(&fill(c.t("review.summary"), &[("books", &v.books.to_string()), ("versions", &v.rows.len().to_string())])));
     if v.standards == 0 {
         let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(c.t("review.no_standards")));
+    }
+    if v.books_all.len() > 1 || v.book.is_some() {
+        body.push_str(&book_choice(c, v));
     }
     if v.rows.is_empty() {
         let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(c.t("review.empty")));
@@ -154,5 +224,6 @@ pub(crate) fn review(c: &Chrome, v: &ReviewView) -> String {
         );
     }
     body.push_str("</tbody>\n</table>\n</div>\n");
+    body.push_str(&uc_charts(c, v));
     page(c, c.t("review.title"), &body)
 }

@@ -181,7 +181,7 @@ pub(crate) fn dashboard(c: &Chrome, v: &DashboardView) -> String {
         };
         let _ = writeln!(
             body,
-            "<tr data-book=\"{no}\"><td class=\"nw\"><a href=\"{href}\">{no}</a></td>{rev}{ty}{op}{mc}{valid}{cycle}{due}{lists}<td class=\"nw\"><a href=\"{href}/reconcile\">{recon}</a></td></tr>",
+            "<tr data-book=\"{no}\"><td class=\"nw\"><a href=\"{href}\">{no}</a></td>{rev}{ty}{op}{mc}{valid}{cycle}{due}{lists}<td class=\"nw\">{links}</td></tr>",
             no = escape(&b.book_no),
             rev = td_num(&b.revision.to_string()),
             ty = td(c.t(book_type_key(b.book_type))),
@@ -191,7 +191,7 @@ pub(crate) fn dashboard(c: &Chrome, v: &DashboardView) -> String {
             cycle = td_nw(&cycle),
             due = td_nw(&due),
             lists = td_num(&b.lists_posted.to_string()),
-            recon = escape(c.t("book.reconcile_link")),
+            links = c.book_links.iter().filter(|(suffix, _)| !suffix.is_empty()).map(|(suffix, k)| format!("<a href=\"{href}{suffix}\">{}</a>", escape(c.t(k)))).collect::<Vec<_>>().join(" · "),
         );
     }
     body.push_str("</tbody>\n</table>\n</div>\n");
@@ -410,7 +410,8 @@ fn versions_side_by_side(c: &Chrome, v: &BookView) -> String {
 /// side and the 报核 figures.
 pub(crate) fn book(c: &Chrome, v: &BookView) -> String {
     let href = escape(&book_href(&v.book_no));
-    let mut body = format!("<h1>{}</h1>\n", escape(&fill(c.t("book.title"), &[("book_no", &v.book_no)])));
+    let mut body = crate::pages_ledger::book_nav(c, &v.book_no, "");
+    let _ = writeln!(body, "<h1>{}</h1>", escape(&fill(c.t("book.title"), &[("book_no", &v.book_no)])));
     let mut rows: Vec<(&str, String)> = vec![
         ("book.revision", v.revision.map_or_else(String::new, |r| r.to_string())),
         ("book.type", c.t(book_type_key(v.book_type)).to_owned()),
@@ -513,7 +514,8 @@ fn date_input(c: &Chrome, name: &str, label_key: &str, value: Option<NaiveDate>)
 pub(crate) fn reconcile(c: &Chrome, v: &ReconcileView) -> String {
     let href = escape(&book_href(&v.book_no));
     let title = fill(c.t("recon.title"), &[("book_no", &v.book_no)]);
-    let mut body = format!("<p><a href=\"{href}\">{}</a></p>\n<h1>{}</h1>\n", escape(&fill(c.t("recon.back"), &[("book_no", &v.book_no)])), escape(&title));
+    let mut body = crate::pages_ledger::book_nav(c, &v.book_no, "/reconcile");
+    let _ = writeln!(body, "<p><a href=\"{href}\">{}</a></p>\n<h1>{}</h1>", escape(&fill(c.t("recon.back"), &[("book_no", &v.book_no)])), escape(&title));
     let _ = writeln!(
         body,
         "<form method=\"get\" action=\"{href}/reconcile\" class=\"field\">{}{}<button type=\"submit\">{}</button></form>",
@@ -523,7 +525,134 @@ pub(crate) fn reconcile(c: &Chrome, v: &ReconcileView) -> String {
     );
     body.push_str(&reconcile_tables(c, &v.book_no, &v.materials, &v.products, &v.report, true, &range_query(v.from, v.to)));
     let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(c.t("book.rounding")));
+    body.push_str(&stocktake(c, v));
     page(c, &title, &body)
+}
+
+// ---- Stocktake (盘点) on the reconciliation page -------------------------------------------------
+
+const STOCKTAKE_SCRIPT: &str = r#"(function () {
+  var T = JSON.parse(document.getElementById('stocktake-text').textContent);
+  var NS = 'http://www.w3.org/2000/svg';
+  function fill(s, args) { return s.replace(/\{(\w+)\}/g, function (m, k) { return k in args ? String(args[k]) : m; }); }
+  function csrf() {
+    var parts = document.cookie.split(';');
+    for (var i = 0; i < parts.length; i++) {
+      var c = parts[i].trim();
+      if (c.indexOf('jiamao_csrf=') === 0) { return decodeURIComponent(c.slice(12)); }
+    }
+    return '';
+  }
+  function el(name, attrs, text) {
+    var e = document.createElementNS(NS, name);
+    for (var k in attrs) { e.setAttribute(k, attrs[k]); }
+    if (text != null) { e.textContent = text; }
+    return e;
+  }
+  function cell(row, text, cls) { var td = document.createElement('td'); td.textContent = text; if (cls) { td.className = cls; } row.appendChild(td); }
+  var input = document.getElementById('stocktake-file'), result = document.getElementById('stocktake-result');
+  var table = document.getElementById('differences'), tbody = table.querySelector('tbody'), holder = document.getElementById('differences-chart');
+  function clear() {
+    while (tbody.firstChild) { tbody.removeChild(tbody.firstChild); }
+    while (holder.firstChild) { holder.removeChild(holder.firstChild); }
+  }
+  function draw(rows) {
+    var shown = rows.slice().sort(function (a, b) { return Math.abs(Number(b.difference)) - Math.abs(Number(a.difference)); }).slice(0, T.max_bars);
+    if (!shown.length) { return; }
+    var W = 760, ROW = 24, LABEL = 220, TOP = 12, H = TOP + ROW * shown.length + 14;
+    var top = 0;
+    shown.forEach(function (m) { top = Math.max(top, Math.abs(Number(m.difference))); });
+    if (!(top > 0)) { top = 1; }
+    var mid = LABEL + (W - LABEL) / 2, half = (W - LABEL) / 2 - 70;
+    var svg = el('svg', { 'class': 'chart', 'data-testid': 'differences-chart', role: 'img', 'aria-labelledby': 'diff-title diff-desc', viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'xMinYMin meet' });
+    svg.appendChild(el('title', { id: 'diff-title' }, T.chart_title));
+    svg.appendChild(el('desc', { id: 'diff-desc' }, fill(T.chart_desc, { n: shown.length, total: rows.length })));
+    svg.appendChild(el('line', { x1: mid, y1: TOP - 4, x2: mid, y2: H - 6, stroke: '#8c959f' }));
+    shown.forEach(function (m, i) {
+      var d = Number(m.difference), w = Math.abs(d) / top * half, y = TOP + ROW * i;
+      var name = (T.names[m.seq] || '');
+      var g = el('g', { 'data-seq': m.seq });
+      g.appendChild(el('title', {}, fill(T.tip, { seq: m.seq, name: name, difference: m.difference })));
+      g.appendChild(el('text', { x: LABEL - 6, y: y + 15, 'font-size': 11, 'text-anchor': 'end', fill: '#1f2328' }, m.seq + ' ' + name));
+      g.appendChild(el('rect', { x: d < 0 ? mid - w : mid, y: y + 4, width: Math.max(w, 1), height: 14, fill: d < 0 ? '#b42318' : '#0b5cad' }));
+      g.appendChild(el('text', { x: d < 0 ? mid - w - 4 : mid + w + 4, y: y + 15, 'font-size': 10, 'text-anchor': d < 0 ? 'end' : 'start', fill: '#57606a' }, m.difference));
+      svg.appendChild(g);
+    });
+    holder.appendChild(svg);
+  }
+  document.getElementById('stocktake-upload').addEventListener('click', function () {
+    var f = input.files[0];
+    if (!f) { result.textContent = T.choose; result.className = 'error'; return; }
+    result.textContent = T.uploading; result.className = '';
+    f.text().then(function (text) {
+      return fetch(T.url, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf() }, body: text });
+    }).then(function (r) {
+      return r.text().then(function (t) { var body = null; try { body = JSON.parse(t); } catch (e) { body = null; } return { status: r.status, body: body }; });
+    }).then(function (r) {
+      clear();
+      if (r.status !== 200 || !r.body || !Array.isArray(r.body.materials)) {
+        table.hidden = true;
+        var why = r.body && r.body.error ? ' ' + r.body.error.message + ' (' + r.body.error.rule + ')' : '';
+        result.textContent = fill(T.failed, { status: r.status }) + why; result.className = 'error';
+        return;
+      }
+      var rows = r.body.materials.filter(function (m) { return m.difference != null; });
+      rows.forEach(function (m) {
+        var row = document.createElement('tr');
+        row.setAttribute('data-seq', m.seq);
+        cell(row, String(m.seq), 'num');
+        cell(row, T.names[m.seq] || '');
+        cell(row, T.units[m.seq] || '', 'nw');
+        cell(row, m.should_remain, 'num');
+        cell(row, m.actual_remain, 'num');
+        cell(row, m.difference, String(m.difference).charAt(0) === '-' ? 'num neg' : 'num');
+        tbody.appendChild(row);
+      });
+      table.hidden = rows.length === 0;
+      var differing = rows.filter(function (m) { return Number(m.difference) !== 0; }).length;
+      result.textContent = fill(T.summary, { n: rows.length, differing: differing }); result.className = differing > 0 ? 'error' : 'ok';
+      draw(rows);
+    }).catch(function (e) { result.textContent = fill(T.failed, { status: '-' }) + ' ' + e; result.className = 'error'; });
+  });
+})();
+"#;
+
+/// The stocktake (盘点) upload: a file sent to the API's reconciliation by a small script, the
+/// differences shown in a table and as bars by material.
+fn stocktake(c: &Chrome, v: &ReconcileView) -> String {
+    let names: serde_json::Map<String, serde_json::Value> = v.materials.iter().map(|m| (m.seq.to_string(), serde_json::Value::String(m.name.clone()))).collect();
+    let units: serde_json::Map<String, serde_json::Value> = v.materials.iter().map(|m| (m.seq.to_string(), serde_json::Value::String(unit_label(&m.unit)))).collect();
+    let text = serde_json::json!({
+        "url": format!("/api/v1/books/{}/reconcile", path_segment(&v.book_no)),
+        "choose": c.t("upload.choose"),
+        "uploading": c.t("upload.uploading"),
+        "failed": c.t("upload.failed"),
+        "summary": c.t("stocktake.summary"),
+        "chart_title": fill(c.t("chart.diff.title"), &[("book_no", &v.book_no)]),
+        "chart_desc": c.t("chart.diff.desc"),
+        "tip": c.t("chart.diff.tip"),
+        "max_bars": 40,
+        "names": names,
+        "units": units,
+    });
+    let mut out = format!(
+        "<section class=\"panel\" aria-labelledby=\"stocktake-h\">\n<h2 id=\"stocktake-h\">{h}</h2>\n<noscript><p role=\"alert\">{noscript}</p></noscript>\n<p class=\"note\">{help}</p>\n<div class=\"field\"><label for=\"stocktake-file\">{label}</label> <input type=\"file\" id=\"stocktake-file\" name=\"stocktake\" data-testid=\"stocktake-file\" accept=\".json,application/json\">\n<button type=\"button\" class=\"primary\" id=\"stocktake-upload\" data-testid=\"stocktake-upload\">{button}</button></div>\n<p id=\"stocktake-result\" data-testid=\"stocktake-result\" role=\"status\" aria-live=\"polite\"></p>\n<div class=\"scroll\">\n<table id=\"differences\" data-testid=\"differences\" hidden>\n<caption>{caption}</caption>\n<thead><tr>",
+        h = escape(c.t("stocktake.title")),
+        noscript = escape(&fill(c.t("stocktake.noscript"), &[("book_no", &v.book_no)])),
+        help = escape(c.t("stocktake.help")),
+        label = escape(c.t("stocktake.label")),
+        button = escape(c.t("stocktake.button")),
+        caption = escape(c.t("stocktake.differences")),
+    );
+    for (k, numeric) in [("recon.seq", true), ("recon.name", false), ("recon.unit", false), ("recon.should_remain", true), ("recon.actual_remain", true), ("recon.difference", true)] {
+        out.push_str(&th(c, k, numeric));
+    }
+    let _ = write!(
+        out,
+        "</tr></thead>\n<tbody></tbody>\n</table>\n</div>\n<div id=\"differences-chart\"></div>\n</section>\n<script type=\"application/json\" id=\"stocktake-text\">{}</script>\n<script>\n{STOCKTAKE_SCRIPT}</script>\n",
+        crate::html::script_json(&text)
+    );
+    out
 }
 
 // ---- The drill-down of a material ---------------------------------------------------------------

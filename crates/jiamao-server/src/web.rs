@@ -10,10 +10,13 @@ use crate::api::book_no;
 use crate::auth::{self, SESSION_COOKIE};
 use crate::charts;
 use crate::error::ApiError;
-use crate::html::{self, Account, Chrome};
+use crate::html::{self, Account, Chrome, DateField};
 use crate::i18n::{self, fill, t};
 use crate::pages_customs::{self, ReviewRow, ReviewView};
 use crate::pages_enterprise::{self as pages, Alert, BookView, CycleView, DashboardBook, DashboardView, MaterialView, ReconcileView};
+use crate::pages_ledger::{self, BalanceRow, BalanceView, LineRow, ListFilters, ListRow, ListsView, TaxView};
+use crate::pages_officials::{self, AccountForm, AccountsView, AuditView, CatalogsView, DistrictRow, DistrictView, Flag, GuaranteeFacts, PreviewForm};
+use crate::table::{cmp_num, Order, Paging};
 use crate::{with_engine, SharedEngine};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -23,13 +26,19 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use jiamao_app::ucns::CheckOptions;
 use jiamao_app::{AppError, Engine};
-use jiamao_domain::access::{self, Action, Principal, Target};
+use jiamao_domain::access::{self, Action, Principal, Role, Target};
+use jiamao_domain::catalog::parse_catalog_csv;
+use jiamao_domain::codes::TradeModeCode;
 use jiamao_domain::cycle::DeadlinePolicy;
+use jiamao_domain::decimal::plain;
 use jiamao_domain::decimal::report_amount;
+use jiamao_domain::doc::{Direction, Goods};
 use jiamao_domain::norms::ReviewAction;
+use jiamao_domain::tax::quote::QuoteRequest;
 use jiamao_domain::tax::TaxPolicy;
 use jiamao_domain::Decimal;
 use jiamao_store::Store;
+use jiamao_store::StoredList;
 
 /// Whether the library would let `p` take `action` at all (its role, a read-only token); the
 /// jurisdiction is the engine's to decide per book.
@@ -54,8 +63,38 @@ pub(crate) fn chrome() -> Chrome {
         if may(&ctx.principal, Action::ReadReport) {
             nav.push(("/review", "nav.review"));
         }
+        if may(&ctx.principal, Action::ReviewConsumption) {
+            nav.push(("/district", "nav.district"));
+        }
+        if may(&ctx.principal, Action::ReadPolicy) {
+            nav.push(("/catalogs", "nav.catalogs"));
+        }
+        if may(&ctx.principal, Action::ReadAudit) {
+            nav.push(("/audit", "nav.audit"));
+        }
+        if may(&ctx.principal, Action::ManageAccounts) {
+            nav.push(("/accounts", "nav.accounts"));
+        }
     }
-    Chrome { lang: page.lang, switch_href: page.switch_href(), path: page.path, account, nav, csrf: page.csrf.unwrap_or_default() }
+    Chrome { lang: page.lang, switch_href: page.switch_href(), path: page.path, account, nav, book_links: book_links(&ctx.principal), csrf: page.csrf.unwrap_or_default() }
+}
+
+/// The pages of a book the account may open (by its role; the engine decides each book).
+fn book_links(p: &Principal) -> Vec<(&'static str, &'static str)> {
+    let mut links = Vec::new();
+    if may(p, Action::ReadReport) {
+        links.extend([("", "booknav.book"), ("/lists", "booknav.lists")]);
+    }
+    if may(p, Action::ReadBook) {
+        links.push(("/balance", "booknav.balance"));
+    }
+    if may(p, Action::ReadReport) {
+        links.push(("/reconcile", "booknav.reconcile"));
+    }
+    if may(p, Action::ReadTax) {
+        links.push(("/tax", "booknav.tax"));
+    }
+    links
 }
 
 /// An error shown as a page rather than as JSON.
@@ -71,27 +110,30 @@ pub(crate) fn error_page(e: &ApiError) -> Response {
     (e.status, Html(html::error(&c, heading, text, &e.rule, &e.message))).into_response()
 }
 
-/// Decodes one `application/x-www-form-urlencoded` value (a form body or a query string).
-pub(crate) fn form_value(body: &str, name: &str) -> Option<String> {
-    body.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {
-        let v = v.replace('+', " ");
-        let bytes = v.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match (bytes[i], bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok())) {
-                (b'%', Some(b)) => {
-                    out.push(b);
-                    i += 3;
-                }
-                (b, _) => {
-                    out.push(b);
-                    i += 1;
-                }
+/// Decodes one `application/x-www-form-urlencoded` value (`+` is a space, `%XX` a byte).
+pub(crate) fn decode(v: &str) -> String {
+    let v = v.replace('+', " ");
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
             }
         }
-        String::from_utf8_lossy(&out).into_owned()
-    })
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Decodes one `application/x-www-form-urlencoded` value (a form body or a query string).
+pub(crate) fn form_value(body: &str, name: &str) -> Option<String> {
+    body.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| decode(v))
 }
 
 /// An optional `YYYY-MM-DD` query parameter of a page (empty: not given).
@@ -314,8 +356,8 @@ pub(crate) async fn upload() -> Response {
 
 // ---- Customs: the 单耗 review queue -------------------------------------------------------------
 
-fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal) -> Result<ReviewView, ApiError> {
-    let mut view = ReviewView { rows: Vec::new(), books: 0, standards: 0, can_review: may(p, Action::ReviewConsumption) };
+fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal, only: Option<String>) -> Result<ReviewView, ApiError> {
+    let mut view = ReviewView { rows: Vec::new(), books: 0, standards: 0, can_review: may(p, Action::ReviewConsumption), book: only.clone(), books_all: Vec::new() };
     if !may(p, Action::ReadReport) {
         return Ok(view);
     }
@@ -330,6 +372,12 @@ fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal) -> Result<ReviewView,
             Some(l) => l.book().products.iter().map(|i| (i.seq, i.name.clone())).collect(),
             None => Vec::new(),
         };
+        if !reviews.versions.is_empty() {
+            view.books_all.push(book_no.clone());
+        }
+        if only.as_ref().is_some_and(|b| *b != book_no) {
+            continue;
+        }
         view.books += 1;
         view.standards = view.standards.max(reviews.norms.standards);
         for v in reviews.versions {
@@ -353,10 +401,12 @@ fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal) -> Result<ReviewView,
     Ok(view)
 }
 
-/// `GET /review`: every 单耗 version of the books the account may read, with its review state.
-pub(crate) async fn review<S: Store + 'static>(State(engine): State<SharedEngine<S>>) -> Response {
+/// `GET /review?book=`: every 单耗 version of the books the account may read (or of the book
+/// chosen), with its review state; the chart of declared 单耗 against the standards for one book.
+pub(crate) async fn review<S: Store + 'static>(State(engine): State<SharedEngine<S>>, uri: Uri) -> Response {
     let principal = auth::current().principal;
-    match with_engine(&engine, move |e| review_view(e, &principal)).await {
+    let only = Some(query_raw(&uri, "book")).filter(|b| !b.is_empty());
+    match with_engine(&engine, move |e| review_view(e, &principal, only)).await {
         Ok(v) => html_page(pages_customs::review(&chrome(), &v)),
         Err(e) => error_page(&e),
     }
@@ -382,6 +432,544 @@ pub(crate) async fn review_step<S: Store + 'static>(State(engine): State<SharedE
     let done = with_engine(&engine, move |e| Ok(e.review_ucns(&book_no, product_seq, &version, action, replacement.as_deref(), &note)?)).await;
     match done {
         Ok(_) => Redirect::to("/review").into_response(),
+        Err(e) => error_page(&e),
+    }
+}
+
+// ---- Forms and tables ---------------------------------------------------------------------------
+
+/// A query parameter as sent, decoded (empty when absent).
+fn query_raw(uri: &Uri, name: &str) -> String {
+    uri.query().and_then(|q| form_value(q, name)).unwrap_or_default()
+}
+
+/// A date of a page's form: empty is none; anything else must pass the API's strict rule
+/// ([`crate::api::query_date`]), else the page says so next to the field.
+fn field_of(name: &'static str, raw: String) -> DateField {
+    let raw = raw.trim().to_owned();
+    if raw.is_empty() {
+        return DateField { name, raw, value: None, invalid: false };
+    }
+    match crate::api::query_date(name, Some(&raw)) {
+        Ok(value) => DateField { name, raw, value, invalid: false },
+        Err(_) => DateField { name, raw, value: None, invalid: true },
+    }
+}
+
+fn date_field(uri: &Uri, name: &'static str) -> DateField {
+    field_of(name, query_raw(uri, name))
+}
+
+/// A refusal the page shows inline (a rejected request: 400 or 422, with its rule and message);
+/// anything else (unknown book, forbidden, a fault) stays an error.
+fn inline(e: impl Into<ApiError>) -> Result<(String, String), ApiError> {
+    let e = e.into();
+    if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.status == StatusCode::BAD_REQUEST {
+        Ok((e.rule, e.message))
+    } else {
+        Err(e)
+    }
+}
+
+fn status_page(status: StatusCode, body: String) -> Response {
+    (status, Html(body)).into_response()
+}
+
+fn direction_code(d: Direction) -> &'static str {
+    match d {
+        Direction::I => "I",
+        Direction::E => "E",
+    }
+}
+
+// ---- Posted lists -------------------------------------------------------------------------------
+
+fn list_row(book: &jiamao_domain::book::Book, s: &StoredList) -> ListRow {
+    let l = &s.list;
+    let items = if l.goods == Goods::Material { &book.materials } else { &book.products };
+    let idx = |seq: u32| if l.goods == Goods::Material { book.material_idx(seq) } else { book.product_idx(seq) };
+    ListRow {
+        list_no: l.list_no.clone(),
+        declared_on: l.declared_on,
+        direction: direction_code(l.direction),
+        goods: l.goods,
+        trade_mode: l.trade_mode.as_str().to_owned(),
+        trade_mode_name: l.trade_mode.name(),
+        counterparty: l.counterparty_book_no.clone(),
+        declaration_no: l.declaration_no.clone(),
+        line_count: l.lines.len(),
+        lines: l
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let item = idx(x.item_seq).and_then(|i| items.get(i));
+                LineRow {
+                    line: x.line,
+                    item_seq: x.item_seq,
+                    item_name: item.map(|i| i.name.clone()).unwrap_or_default(),
+                    unit: item.map(|i| i.unit.clone()).unwrap_or_default(),
+                    qty: plain(x.qty),
+                    amount: x.amount.map(plain),
+                    version: s.versions.get(i).cloned().flatten().or_else(|| x.consumption_version.clone()),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// `GET /books/{book_no}/lists?trade_mode=&direction=&from=&to=&list_no=&page=&per=&sort=&order=`:
+/// the lists posted in the open cycle, filtered, sorted and paged on the server; each expandable to
+/// its lines.
+pub(crate) async fn lists<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>, uri: Uri) -> Response {
+    let book_no = match book_no(path) {
+        Ok(b) => b,
+        Err(e) => return error_page(&e),
+    };
+    let filters = ListFilters {
+        trade_mode: query_raw(&uri, "trade_mode"),
+        direction: query_raw(&uri, "direction"),
+        list_no: query_raw(&uri, "list_no").trim().to_owned(),
+        from: date_field(&uri, "from"),
+        to: date_field(&uri, "to"),
+    };
+    let invalid = filters.from.invalid || filters.to.invalid;
+    let mut paging = Paging::from_query(uri.path(), uri.query(), &pages_ledger::LIST_COLS, "declared_on", Order::Desc);
+    let view = with_engine(&engine, move |e| {
+        let (book, closure, stored) = e.posted_lists(&book_no)?;
+        let mut modes: Vec<&TradeModeCode> = stored.iter().map(|s| &s.list.trade_mode).collect();
+        modes.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        modes.dedup_by(|a, b| a.as_str() == b.as_str());
+        let f = &filters;
+        let needle = f.list_no.to_uppercase();
+        let mut matching: Vec<&StoredList> = stored
+            .iter()
+            .filter(|s| {
+                let l = &s.list;
+                !invalid
+                    && (f.trade_mode.is_empty() || l.trade_mode.as_str() == f.trade_mode)
+                    && (f.direction.is_empty() || direction_code(l.direction) == f.direction)
+                    && f.from.value.is_none_or(|d| l.declared_on >= d)
+                    && f.to.value.is_none_or(|d| l.declared_on <= d)
+                    && (needle.is_empty() || l.list_no.to_uppercase().contains(&needle))
+            })
+            .collect();
+        paging.sort(&mut matching, |by, a, b| match by {
+            "list_no" => a.list.list_no.cmp(&b.list.list_no),
+            "declared_on" => (a.list.declared_on, a.id).cmp(&(b.list.declared_on, b.id)),
+            "trade_mode" => a.list.trade_mode.as_str().cmp(b.list.trade_mode.as_str()),
+            "direction" => direction_code(a.list.direction).cmp(direction_code(b.list.direction)),
+            "goods" => (a.list.goods as u8).cmp(&(b.list.goods as u8)),
+            "lines" => a.list.lines.len().cmp(&b.list.lines.len()),
+            _ => a.id.cmp(&b.id),
+        });
+        let rows = paging.window(&matching).iter().map(|s| list_row(&book, s)).collect();
+        Ok(ListsView {
+            book_no: book.book_no.clone(),
+            trade_modes: modes.into_iter().map(|m| (m.as_str().to_owned(), m.name())).collect(),
+            posted: stored.len(),
+            closed_to: closure.map(|c| c.to),
+            rows,
+            paging,
+            filters: filters.clone(),
+        })
+    })
+    .await;
+    match view {
+        Ok(v) => status_page(if invalid { StatusCode::BAD_REQUEST } else { StatusCode::OK }, pages_ledger::lists(&chrome(), &v)),
+        Err(e) => error_page(&e),
+    }
+}
+
+// ---- Balances as of a date ----------------------------------------------------------------------
+
+/// `GET /books/{book_no}/balance?as_of=`: every material's balance as of the date (the latest
+/// without one), sorted and paged.
+pub(crate) async fn balance<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>, uri: Uri) -> Response {
+    let book_no = match book_no(path) {
+        Ok(b) => b,
+        Err(e) => return error_page(&e),
+    };
+    let as_of = date_field(&uri, "as_of");
+    let invalid = as_of.invalid;
+    let mut paging = Paging::from_query(uri.path(), uri.query(), &pages_ledger::BALANCE_COLS, "seq", Order::Asc);
+    let view = with_engine(&engine, move |e| {
+        let report = e.balance(&book_no, as_of.value)?;
+        let Some(ledger) = e.ledger(&book_no)? else {
+            return Err(AppError::UnknownBook(book_no).into());
+        };
+        let b = ledger.book();
+        let mut rows: Vec<BalanceRow> = b
+            .materials
+            .iter()
+            .map(|m| BalanceRow {
+                seq: m.seq,
+                part_no: m.part_no.clone(),
+                hs_code: m.hs_code.clone(),
+                name: m.name.clone(),
+                unit: m.unit.clone(),
+                authorized_qty: m.authorized_qty.map(plain),
+                balance: report.materials.iter().find(|x| x.seq == m.seq).map(|x| x.balance.clone()).unwrap_or_default(),
+            })
+            .collect();
+        paging.sort(&mut rows, |by, a, b| match by {
+            "part_no" => a.part_no.cmp(&b.part_no),
+            "hs_code" => a.hs_code.cmp(&b.hs_code),
+            "name" => a.name.cmp(&b.name),
+            "balance" => cmp_num(&a.balance, &b.balance),
+            _ => a.seq.cmp(&b.seq),
+        });
+        let rows = paging.window(&rows).to_vec();
+        Ok(BalanceView { book_no: b.book_no.clone(), as_of, rows, paging })
+    })
+    .await;
+    match view {
+        Ok(v) => status_page(if invalid { StatusCode::BAD_REQUEST } else { StatusCode::OK }, pages_ledger::balance(&chrome(), &v)),
+        Err(e) => error_page(&e),
+    }
+}
+
+// ---- Domestic-sale taxation ---------------------------------------------------------------------
+
+/// `GET /books/{book_no}/tax?as_of=&list_no=&payment_note_date=`: the declaration periods with
+/// domestic sales up to the date (the day of the request unless given), and the quote of the posted
+/// domestic-sale list chosen.
+pub(crate) async fn tax<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>, uri: Uri) -> Response {
+    let book_no = match book_no(path) {
+        Ok(b) => b,
+        Err(e) => return error_page(&e),
+    };
+    let mut as_of = date_field(&uri, "as_of");
+    let note = date_field(&uri, "payment_note_date");
+    let list_no = query_raw(&uri, "list_no").trim().to_owned();
+    let today = auth::current().now.date_naive();
+    let invalid = as_of.invalid || note.invalid;
+    if !invalid && as_of.value.is_none() {
+        as_of.value = Some(today);
+    }
+    let view = with_engine(&engine, move |e| {
+        let policy = TaxPolicy::default();
+        let periods = match e.tax_periods(&book_no, as_of.value.unwrap_or(today), &policy) {
+            Ok(r) => Ok(r),
+            Err(x) => Err(inline(x)?),
+        };
+        let quote = if list_no.is_empty() || invalid {
+            None
+        } else {
+            let req = QuoteRequest { book_no: Some(book_no.clone()), list_no: Some(list_no.clone()), payment_note_date: note.value, ..QuoteRequest::default() };
+            Some(match e.tax_quote(&req, &policy) {
+                Ok(q) => Ok(q),
+                Err(x) => Err(inline(x)?),
+            })
+        };
+        Ok(TaxView { book_no, as_of, payment_note_date: note, list_no, periods, quote })
+    })
+    .await;
+    match view {
+        Ok(v) => {
+            let status = if invalid {
+                StatusCode::BAD_REQUEST
+            } else if v.periods.is_err() || matches!(v.quote, Some(Err(_))) {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            status_page(status, pages_ledger::tax(&chrome(), &v))
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+// ---- Customs: the district ----------------------------------------------------------------------
+
+fn district_rows<S: Store>(e: &mut Engine<S>, p: &Principal, today: NaiveDate) -> Result<(Vec<DistrictRow>, bool), ApiError> {
+    let detail = may(p, Action::ReadReport);
+    let mut rows = Vec::new();
+    for record in e.books()? {
+        let book_no = record.key.book_no.clone();
+        let Some(ledger) = e.ledger(&book_no)? else { continue };
+        let b = ledger.book();
+        let mut row = DistrictRow {
+            book_no: book_no.clone(),
+            enterprise: record.key.enterprise.clone(),
+            operator: b.doc.operator.name.clone(),
+            book_type: b.book_type,
+            valid_from: b.valid_from,
+            valid_until: b.valid_until,
+            report_due: None,
+            guarantee: None,
+            versions: None,
+            flags: Vec::new(),
+        };
+        let left = (b.valid_until - today).num_days();
+        if left < 0 {
+            row.flags.push(Flag::Expired);
+        } else if left <= pages::SOON_DAYS {
+            row.flags.push(Flag::ExpiresSoon(left));
+        }
+        // Reports only for an account that reads them (asking otherwise would be a refusal).
+        if detail {
+            if let Some(cy) = cycle_view(e, &book_no) {
+                row.report_due = Some(cy.report_due);
+                let days = (cy.report_due - today).num_days();
+                if days < 0 {
+                    row.flags.push(Flag::ReportOverdue);
+                } else if days <= pages::SOON_DAYS {
+                    row.flags.push(Flag::ReportSoon(days));
+                }
+            }
+            // Skipped quietly when it cannot be computed (no regime for the date, no tariff line).
+            if let Ok(g) = e.guarantee(&book_no, today) {
+                if g.alert {
+                    row.flags.push(Flag::GuaranteeShort);
+                }
+                row.guarantee = Some(GuaranteeFacts { required: report_amount(g.required.amount), posted: report_amount(g.posted), shortfall: report_amount(g.shortfall) });
+            }
+            if let Ok(r) = e.ucns_reviews(&book_no, &CheckOptions::default()) {
+                let open: Vec<_> = r.versions.iter().filter(|v| v.open).collect();
+                let flagged: usize = open.iter().map(|v| v.flagged_lines).sum();
+                row.versions = Some((r.versions.len(), open.len(), flagged));
+                if flagged > 0 {
+                    row.flags.push(Flag::FlaggedLines(flagged));
+                }
+                if !open.is_empty() {
+                    row.flags.push(Flag::OpenReviews(open.len()));
+                }
+            }
+        }
+        rows.push(row);
+    }
+    Ok((rows, detail))
+}
+
+/// `GET /district?as_of=`: the books in the account's district (as the engine lists them) with
+/// their risk flags, riskiest first.
+pub(crate) async fn district<S: Store + 'static>(State(engine): State<SharedEngine<S>>, uri: Uri) -> Response {
+    let mut as_of = date_field(&uri, "as_of");
+    let ctx = auth::current();
+    let today = as_of.value.unwrap_or_else(|| ctx.now.date_naive());
+    if !as_of.invalid {
+        as_of.value = Some(today);
+    }
+    let principal = ctx.principal;
+    let mut paging = Paging::from_query(uri.path(), uri.query(), &pages_officials::DISTRICT_COLS, "flags", Order::Desc);
+    let view = with_engine(&engine, move |e| {
+        let (mut rows, detail) = if as_of.invalid { (Vec::new(), false) } else { district_rows(e, &principal, today)? };
+        let weight = |r: &DistrictRow| (r.flags.iter().filter(|f| matches!(f, Flag::Expired | Flag::ReportOverdue | Flag::GuaranteeShort | Flag::FlaggedLines(_))).count(), r.flags.len());
+        let shortfall = |r: &DistrictRow| r.guarantee.as_ref().map(|g| g.shortfall.clone()).unwrap_or_default();
+        let count = |r: &DistrictRow, i: usize| r.versions.map(|v| if i == 1 { v.1 } else { v.2 });
+        paging.sort(&mut rows, |by, a, b| match by {
+            "operator" => a.operator.cmp(&b.operator),
+            "valid_until" => a.valid_until.cmp(&b.valid_until),
+            "report_due" => a.report_due.cmp(&b.report_due),
+            "shortfall" => cmp_num(&shortfall(a), &shortfall(b)),
+            "open" => count(a, 1).cmp(&count(b, 1)),
+            "flagged" => count(a, 2).cmp(&count(b, 2)),
+            "flags" => weight(a).cmp(&weight(b)).then_with(|| b.book_no.cmp(&a.book_no)),
+            _ => a.book_no.cmp(&b.book_no),
+        });
+        let rows = paging.window(&rows).to_vec();
+        Ok(DistrictView { as_of, today, rows, paging, detail })
+    })
+    .await;
+    match view {
+        Ok(v) => status_page(if v.as_of.invalid { StatusCode::BAD_REQUEST } else { StatusCode::OK }, pages_officials::district(&chrome(), &v)),
+        Err(e) => error_page(&e),
+    }
+}
+
+// ---- Commerce: catalogs -------------------------------------------------------------------------
+
+fn catalogs_view<S: Store>(e: &mut Engine<S>, p: &Principal, from: String, to: String, preview: PreviewForm) -> Result<CatalogsView, ApiError> {
+    let versions = e.catalog_versions()?;
+    let diff = if from.is_empty() || to.is_empty() {
+        None
+    } else {
+        Some(match e.catalog_diff(&from, &to) {
+            Ok(d) => Ok(d),
+            Err(x) => Err(inline(x)?),
+        })
+    };
+    Ok(CatalogsView { versions, from, to, diff, can_preview: may(p, Action::LoadPolicy), preview })
+}
+
+fn catalogs_status(v: &CatalogsView) -> StatusCode {
+    if v.preview.as_of.invalid {
+        StatusCode::BAD_REQUEST
+    } else if matches!(v.diff, Some(Err(_))) || matches!(v.preview.result, Some(Err(_))) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// `GET /catalogs?from=&to=`: the loaded catalog versions and the difference between two.
+pub(crate) async fn catalogs<S: Store + 'static>(State(engine): State<SharedEngine<S>>, uri: Uri) -> Response {
+    let (from, to) = (query_raw(&uri, "from"), query_raw(&uri, "to"));
+    let principal = auth::current().principal;
+    let preview = PreviewForm { as_of: field_of("as_of", String::new()), ..PreviewForm::default() };
+    match with_engine(&engine, move |e| catalogs_view(e, &principal, from, to, preview)).await {
+        Ok(v) => status_page(catalogs_status(&v), pages_officials::catalogs(&chrome(), &v)),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// `POST /catalogs/preview` (a form: `name`, `csv`, `as_of`, `_csrf`): the impact of loading the
+/// version, nothing loaded (those who may load catalogs; the engine decides).
+pub(crate) async fn catalog_preview<S: Store + 'static>(State(engine): State<SharedEngine<S>>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(r) => return error_page(&ApiError::new(r.status(), "bad_body", r.body_text())),
+    };
+    let name = form_value(&body, "name").unwrap_or_default().trim().to_owned();
+    let csv = form_value(&body, "csv").unwrap_or_default().replace("\r\n", "\n");
+    let as_of = field_of("as_of", form_value(&body, "as_of").unwrap_or_default());
+    let parsed = parse_catalog_csv(&csv, "csv");
+    let principal = auth::current().principal;
+    let view = with_engine(&engine, move |e| {
+        let result = match parsed {
+            _ if as_of.invalid => None,
+            Err(problems) => Some(Err(("file_invalid".to_owned(), problems.join("; ")))),
+            Ok(entries) => Some(match e.impact_preview(&name, &entries, as_of.value) {
+                Ok(i) => Ok(i),
+                Err(x) => Err(inline(x)?),
+            }),
+        };
+        catalogs_view(e, &principal, String::new(), String::new(), PreviewForm { name, as_of, csv, result })
+    })
+    .await;
+    match view {
+        Ok(v) => status_page(catalogs_status(&v), pages_officials::catalogs(&chrome(), &v)),
+        Err(e) => error_page(&e),
+    }
+}
+
+// ---- The auditor: audit verification ------------------------------------------------------------
+
+/// `GET /audit`: every audit chain the account may read walked (the engine decides which), each
+/// intact or broken at its first bad link, and the posted lists checked against their digests.
+pub(crate) async fn audit<S: Store + 'static>(State(engine): State<SharedEngine<S>>, uri: Uri) -> Response {
+    let mut paging = Paging::from_query(uri.path(), uri.query(), &pages_officials::AUDIT_COLS, "state", Order::Desc);
+    let view = with_engine(&engine, move |e| {
+        let report = e.audit_verify()?;
+        let mut chains = report.chains.clone();
+        paging.sort(&mut chains, |by, a, b| match by {
+            "links" => a.links.cmp(&b.links),
+            "state" => a.broken_at.is_some().cmp(&b.broken_at.is_some()).then_with(|| b.chain.cmp(&a.chain)),
+            _ => a.chain.cmp(&b.chain),
+        });
+        let chains = paging.window(&chains).to_vec();
+        Ok(AuditView { report, chains, paging })
+    })
+    .await;
+    match view {
+        Ok(v) => html_page(pages_officials::audit(&chrome(), &v)),
+        Err(e) => error_page(&e),
+    }
+}
+
+// ---- The administrator: accounts ----------------------------------------------------------------
+
+fn accounts_view<S: Store>(e: &mut Engine<S>, p: &Principal, mut paging: Paging, form: Option<AccountForm>, notice: Option<(&'static str, String)>) -> Result<AccountsView, ApiError> {
+    let mut accounts = e.users()?;
+    paging.sort(&mut accounts, |by, a, b| match by {
+        "role" => a.role.cmp(&b.role).then_with(|| a.login.cmp(&b.login)),
+        "scope" => (&a.enterprise, &a.customs, &a.province).cmp(&(&b.enterprise, &b.customs, &b.province)),
+        "state" => a.disabled.cmp(&b.disabled),
+        "created" => a.created_at.cmp(&b.created_at),
+        _ => a.login.cmp(&b.login),
+    });
+    let accounts = paging.window(&accounts).to_vec();
+    let (me, own) = match p {
+        Principal::User(id) => (id.login.clone(), (id.role == Role::EnterpriseAdmin).then(|| id.enterprise.clone().unwrap_or_default())),
+        _ => (String::new(), None),
+    };
+    // An enterprise administrator opens accounts of its own enterprise (the engine refuses others).
+    let roles = if own.is_some() { vec![Role::EnterpriseOperator, Role::EnterpriseAdmin] } else { Role::ALL.to_vec() };
+    let form = form.unwrap_or_else(|| AccountForm { role: Role::EnterpriseOperator.as_str().to_owned(), enterprise: own.unwrap_or_default(), ..AccountForm::default() });
+    Ok(AccountsView { accounts, paging, form, notice, me, roles })
+}
+
+/// `GET /accounts?added=&disabled=`: the accounts the account manages (as the engine decides), with
+/// the form to add one.
+pub(crate) async fn accounts<S: Store + 'static>(State(engine): State<SharedEngine<S>>, uri: Uri) -> Response {
+    let paging = Paging::from_query(uri.path(), uri.query(), &pages_officials::ACCOUNT_COLS, "login", Order::Asc);
+    let notice = match (query_raw(&uri, "added"), query_raw(&uri, "disabled")) {
+        (a, _) if !a.is_empty() => Some(("added", a)),
+        (_, d) if !d.is_empty() => Some(("disabled", d)),
+        _ => None,
+    };
+    let principal = auth::current().principal;
+    match with_engine(&engine, move |e| accounts_view(e, &principal, paging, None, notice)).await {
+        Ok(v) => html_page(pages_officials::accounts(&chrome(), &v)),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// What adding an account came to: added (its login), or the form again with the refusal.
+enum Added {
+    Done(String),
+    Refused(Box<AccountsView>),
+}
+
+fn optional(body: &str, name: &str) -> Option<String> {
+    form_value(body, name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// `POST /accounts` (a form: `login`, `role`, `enterprise`, `customs`, `province`, `password`,
+/// `_csrf`): adds the account (`Engine::add_user`), then back to the list; a refused form comes back
+/// with its message.
+pub(crate) async fn add_account<S: Store + 'static>(State(engine): State<SharedEngine<S>>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(r) => return error_page(&ApiError::new(r.status(), "bad_body", r.body_text())),
+    };
+    let form = AccountForm {
+        login: form_value(&body, "login").unwrap_or_default().trim().to_owned(),
+        role: form_value(&body, "role").unwrap_or_default(),
+        enterprise: optional(&body, "enterprise").unwrap_or_default(),
+        customs: optional(&body, "customs").unwrap_or_default(),
+        province: optional(&body, "province").unwrap_or_default(),
+        error: None,
+    };
+    let password = form_value(&body, "password").unwrap_or_default();
+    let principal = auth::current().principal;
+    let paging = Paging::from_query("/accounts", None, &pages_officials::ACCOUNT_COLS, "login", Order::Asc);
+    let done = with_engine(&engine, move |e| {
+        let opt = |s: &str| Some(s).filter(|v| !v.is_empty()).map(str::to_owned);
+        let added = match form.role.parse::<Role>() {
+            Ok(role) => {
+                e.add_user(&form.login, role, opt(&form.enterprise).as_deref(), opt(&form.customs).as_deref(), opt(&form.province).as_deref(), &password).map(|a| a.login).map_err(ApiError::from)
+            }
+            Err(m) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", m)),
+        };
+        match added {
+            Ok(login) => Ok(Added::Done(login)),
+            Err(x) => {
+                let (_, message) = inline(x)?;
+                let form = AccountForm { error: Some(message), ..form };
+                Ok(Added::Refused(Box::new(accounts_view(e, &principal, paging, Some(form), None)?)))
+            }
+        }
+    })
+    .await;
+    match done {
+        Ok(Added::Done(login)) => Redirect::to(&format!("/accounts?added={}", html::path_segment(&login))).into_response(),
+        Ok(Added::Refused(v)) => status_page(StatusCode::UNPROCESSABLE_ENTITY, pages_officials::accounts(&chrome(), &v)),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// `POST /accounts/{login}/disable` (a form with `_csrf`): disables the account (and its tokens and
+/// sessions), then back to the list.
+pub(crate) async fn disable_account<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>) -> Response {
+    let login = match book_no(path) {
+        Ok(l) => l,
+        Err(e) => return error_page(&e),
+    };
+    let target = login.clone();
+    match with_engine(&engine, move |e| Ok(e.disable_user(&target)?)).await {
+        Ok(()) => Redirect::to(&format!("/accounts?disabled={}", html::path_segment(&login))).into_response(),
         Err(e) => error_page(&e),
     }
 }

@@ -501,6 +501,21 @@ enum Class {
     SetCredit,
     Webhooks,
     AddWebhook,
+    /// `POST /catalogs/preview` (the page's form): the impact of a catalog version, for those who
+    /// may load one; the 403 page for everyone else.
+    PreviewPage,
+    /// `GET /audit`: the audit verification for those who read the audit trail (as the library
+    /// decides: the auditor, customs supervisors, the administrator, an enterprise administrator
+    /// its own chain); the 403 page for everyone else.
+    AuditPage,
+    /// `GET /accounts`: the administrator's page (an enterprise administrator sees its own
+    /// enterprise's accounts); the 403 page for everyone else.
+    UsersPage,
+    /// `POST /accounts` (the page's form): refused with the 403 page unless the account manages
+    /// accounts of that enterprise.
+    AddUserPage,
+    /// `POST /accounts/{login}/disable` (the page's form): refused alike whether the account exists.
+    DisableUserPage,
 }
 
 fn classify(method: &str, path: &str) -> Class {
@@ -518,7 +533,15 @@ fn classify(method: &str, path: &str) -> Class {
         ("get", "/books/{book_no}") => Class::Book(&[ReadBook, ReadReport]),
         ("get", "/books/{book_no}/reconcile") | ("get", "/books/{book_no}/materials/{seq}") => Class::Book(&[ReadReport]),
         ("post", "/books/{book_no}/reviews") => Class::Book(&[ReviewConsumption]),
-        ("get", "/upload") | ("get", "/review") => Class::Page,
+        ("get", "/books/{book_no}/lists") => Class::Book(&[ReadReport]),
+        ("get", "/books/{book_no}/balance") => Class::Book(&[ReadBook]),
+        ("get", "/books/{book_no}/tax") => Class::Book(&[ReadTax]),
+        ("get", "/upload") | ("get", "/review") | ("get", "/district") | ("get", "/catalogs") => Class::Page,
+        ("post", "/catalogs/preview") => Class::PreviewPage,
+        ("get", "/audit") => Class::AuditPage,
+        ("get", "/accounts") => Class::UsersPage,
+        ("post", "/accounts") => Class::AddUserPage,
+        ("post", "/accounts/{login}/disable") => Class::DisableUserPage,
         ("post", "/logout") => Class::LogoutPage,
         ("get", "/api/v1/tariff/{hs_code}") | ("get", "/api/v1/tariffs") | ("get", "/api/v1/rates") => Class::National,
         ("get", "/api/v1/me") => Class::Me,
@@ -568,7 +591,11 @@ fn concrete(fx: &Fixture, method: &str, template: &str, real: &BookFacts, target
         .replace("{to}", "sec-2")
         .replace("{guarantee_no}", "SEC-G-0001");
     let body = match (method, template) {
-        ("get", "/api/v1/books/{book_no}/tax/periods") => return (format!("{path}?as_of=2026-12-31"), None),
+        ("get", "/api/v1/books/{book_no}/tax/periods") | ("get", "/books/{book_no}/tax") => return (format!("{path}?as_of=2026-12-31"), None),
+        ("get", "/books/{book_no}/balance") => return (format!("{path}?as_of=2026-06-30"), None),
+        ("get", "/books/{book_no}/lists") => return (format!("{path}?direction=I&sort=list_no&order=desc"), None),
+        ("post", "/catalogs/preview") => format!("name=sec-2&as_of=2026-01-01&csv={}", form_encode(SEC_CATALOG_2)),
+        ("post", "/accounts") => format!("login=intruder&role=enterprise_operator&enterprise={ENT_B}&password=an+intruder%27s+password"),
         ("get", "/api/v1/tariff/{hs_code}") => return (format!("{path}?date=2026-06-01"), None),
         ("get", "/api/v1/events") => return (format!("{path}?after=0&limit=1000"), None),
         ("get", "/api/v1/catalog/{hs_code}") => return (format!("{path}?date=2026-06-01"), None),
@@ -594,6 +621,15 @@ fn concrete(fx: &Fixture, method: &str, template: &str, real: &BookFacts, target
         _ => return (path, None),
     };
     (path, Some(body))
+}
+
+/// A value for a form body (`application/x-www-form-urlencoded`).
+fn form_encode(text: &str) -> String {
+    text.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+fn is_html(r: &Reply) -> bool {
+    r.header("content-type").is_some_and(|t| t.starts_with("text/html"))
 }
 
 /// The subscription every account that may tries.
@@ -999,6 +1035,84 @@ async fn matrix(fx: &mut Fixture) {
                     assert_eq!(r.status, 200, "{what}: {}", r.body);
                     let hooks = r.json();
                     assert!(hooks.as_array().is_some_and(|a| a.iter().all(|w| w["login"] == who.login)), "{what}: lists only its own subscriptions: {hooks}");
+                }
+                Class::PreviewPage => {
+                    let (path, body) = concrete(fx, method, template, &fx.books[0], BOOK_A);
+                    let r = fx.as_who(who, method, &path, body.as_deref()).await;
+                    let what = format!("{name} {m} {path}");
+                    assert!(is_html(&r), "{what}: not a page");
+                    if may_load_policy(kind) {
+                        assert_eq!(r.status, 200, "{what}: {}", r.body);
+                        assert!(r.body.contains("data-testid=\"impact-summary\""), "{what}: no impact: {}", r.body);
+                    } else {
+                        assert_eq!(r.status, 403, "{what}: {}", r.body);
+                        fx.refusals += 1;
+                    }
+                }
+                Class::AuditPage => {
+                    let r = fx.as_who(who, method, template, None).await;
+                    let what = format!("{name} {m} {template}");
+                    assert!(is_html(&r), "{what}: not a page");
+                    match kind {
+                        Kind::Admin | Kind::Auditor | Kind::EnterpriseAdmin(_) | Kind::Supervisor(_) => {
+                            assert_eq!(r.status, 200, "{what}: {}", r.body);
+                            assert!(r.body.contains("data-testid=\"audit-summary\""), "{what}: {}", r.body);
+                            if let Kind::EnterpriseAdmin(e) = kind {
+                                let other = if e == ENT_A { ENT_B } else { ENT_A };
+                                assert!(!r.body.contains(other), "{what}: shows the chain of {other}");
+                            }
+                        }
+                        _ => {
+                            assert_eq!(r.status, 403, "{what}: {}", r.body);
+                            fx.refusals += 1;
+                        }
+                    }
+                }
+                Class::UsersPage => {
+                    let r = fx.as_who(who, method, template, None).await;
+                    let what = format!("{name} {m} {template}");
+                    assert!(is_html(&r), "{what}: not a page");
+                    match kind {
+                        Kind::Admin => {
+                            assert_eq!(r.status, 200, "{what}: {}", r.body);
+                            assert_eq!(r.body.matches("data-testid=\"account-row\"").count(), ACCOUNTS.len(), "{what}: every account");
+                        }
+                        Kind::EnterpriseAdmin(e) => {
+                            assert_eq!(r.status, 200, "{what}: {}", r.body);
+                            let own = ACCOUNTS.iter().filter(|a| a.2 == Some(e)).count();
+                            assert_eq!(r.body.matches("data-testid=\"account-row\"").count(), own, "{what}: only its enterprise's accounts");
+                            assert!(!r.body.contains("data-login=\"b-op\"") && !r.body.contains("data-login=\"customs-5200\""), "{what}: shows other accounts");
+                        }
+                        _ => {
+                            assert_eq!(r.status, 403, "{what}: {}", r.body);
+                            fx.refusals += 1;
+                        }
+                    }
+                    assert!(!r.body.contains("argon2"), "{what}: shows password hashes");
+                }
+                Class::AddUserPage => {
+                    if kind == Kind::Admin {
+                        continue; // The administrator may add accounts.
+                    }
+                    let (path, body) = concrete(fx, method, template, &fx.books[0], BOOK_A);
+                    let r = fx.as_who(who, method, &path, body.as_deref()).await;
+                    assert_eq!(r.status, 403, "{name} {m} {path} (an operator of {ENT_B}): {}", r.body);
+                    assert!(is_html(&r), "{name} {m} {path}: not a page");
+                    fx.refusals += 1;
+                }
+                Class::DisableUserPage => {
+                    if kind == Kind::Admin {
+                        continue;
+                    }
+                    let (path, _) = concrete(fx, method, template, &fx.books[0], BOOK_A);
+                    let r = fx.as_who(who, method, &path, None).await;
+                    let what = format!("{name} {m} {path}");
+                    assert_eq!(r.status, 403, "{what}: {}", r.body);
+                    assert!(is_html(&r), "{what}: not a page");
+                    let nothing = fx.as_who(&fx.who[wi], method, &path.replace("b-op", NO_LOGIN), None).await;
+                    let (real_path, no_path) = ("/accounts/b-op/", format!("/accounts/{NO_LOGIN}/"));
+                    assert_eq!(seen(&r, real_path, &no_path), seen(&nothing, &no_path, &no_path), "{what}: the answer differs from the one about an account that does not exist");
+                    fx.refusals += 2;
                 }
                 Class::AddWebhook => {
                     let (path, body) = concrete(fx, method, template, &fx.books[0], BOOK_A);

@@ -46,21 +46,89 @@ fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// The application with the example book and its good lists posted (by the local operator), and
-/// accounts: `ent-admin` (the book's enterprise), `other-op` (another enterprise), `customs-5200`
-/// (the book's district), `customs-2300` (another district).
+/// Two catalog versions (written for the tests; no item of the example book is in them).
+const CATALOG_1: &str = "\
+hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement
+2836200000,prohibited,both,,,2015-01-01,2020-11-30,商务部 海关总署公告2014年第90号
+";
+const CATALOG_2: &str = "\
+hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement
+2836200000,prohibited,both,,,2015-01-01,2020-11-30,商务部 海关总署公告2014年第90号
+2207100000,prohibited,import,,医用物资除外,2020-12-01,,商务部 海关总署公告2020年第54号
+";
+/// A version that would restrict the example's first material (low-density polyethylene).
+const CATALOG_3: &str = "\
+hs_code,catalog,direction,mode,note,valid_from,valid_until,announcement
+2836200000,prohibited,both,,,2015-01-01,2020-11-30,商务部 海关总署公告2014年第90号
+3901100090,restricted,import,,,2026-01-01,,written for the tests
+";
+/// A national 单耗 standard (written for the tests): the example's film from polyethylene.
+const NORMS: &str = "row_id,standard_no,policy_basis,finished_code,finished_name,finished_unit,finished_spec,material_codes,material_name,material_unit,material_spec,value_kind,value,value_unit,process_loss_rate_pct,source_url,note
+1,HDB/TEST-2026,written for the tests,39201090,聚乙烯薄膜,千克,,39011000,低密度聚乙烯,千克,,net,0.685,千克/千克,2,http://example.invalid/norms,written for the tests
+";
+
+/// A tariff written for the tests (not official rates) for the example's HS codes, from 2026-01-01
+/// (the one of tests/api.rs, whose quote of QD…006 is checked by hand in the domain's tests).
+fn test_tariff() -> jiamao_domain::tax::tariff::TariffDoc {
+    use jiamao_domain::tax::tariff::{TariffDoc, TariffLineDoc};
+    let line = |code: &str, mfn: &str, provisional: &str| TariffLineDoc {
+        code: code.into(),
+        name: format!("test line {code}"),
+        mfn: mfn.into(),
+        provisional: provisional.into(),
+        general: "30%".into(),
+        agreements: Default::default(),
+        consumption: "0%".into(),
+        vat: "13%".into(),
+        legal_unit: "千克".into(),
+    };
+    TariffDoc {
+        name: "test tariff 2026".into(),
+        valid_from: "2026-01-01".parse().expect("date"),
+        source: "written for the tests".into(),
+        lines: vec![
+            line("3901100090", "6.5%", ""),
+            line("3901402090", "6.5%", "5%"),
+            line("3206499000", "6.5%", ""),
+            line("3215190090", "6.5%", ""),
+            line("4822900000", "5%", ""),
+            line("3920109090", "6.5%", ""),
+            line("3923210000", "6.5%", ""),
+        ],
+    }
+}
+
+/// The application with the example book and its good lists posted (by the local operator), a
+/// tariff, rates, two catalog versions and a 单耗 standard, and accounts: `ent-admin` (the book's
+/// enterprise), `other-op` (another enterprise), `customs-5200` (the book's district),
+/// `customs-2300` (another district), `super-5200` (a customs supervisor of the book's district),
+/// `commerce-44` (commerce officer of the book's province), `auditor` and `admin`.
 async fn spawn_app() -> Option<App> {
     let examples = examples()?;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(&dir.path().join("jiamao.db"), Durability::Full).expect("open store");
     let mut e = Engine::new(store);
+    e.set_ctx(jiamao_app::platform::Ctx::default());
     e.add_user("ent-admin", Role::EnterpriseAdmin, Some(ENTERPRISE), None, None, PASSWORD).expect("account");
     e.add_user("other-op", Role::EnterpriseOperator, Some(OTHER), None, None, PASSWORD).expect("account");
     e.add_user("customs-5200", Role::CustomsOfficer, None, Some("5200"), None, PASSWORD).expect("account");
     e.add_user("customs-2300", Role::CustomsOfficer, None, Some("2300"), None, PASSWORD).expect("account");
+    e.add_user("super-5200", Role::CustomsSupervisor, None, Some("5200"), None, PASSWORD).expect("account");
+    e.add_user("commerce-44", Role::CommerceOfficer, None, None, Some("44"), PASSWORD).expect("account");
+    e.add_user("auditor", Role::Auditor, None, None, None, PASSWORD).expect("account");
+    e.add_user("admin", Role::Admin, None, None, None, PASSWORD).expect("account");
     e.import_book(&read(&examples, "book.json"), "book.json").expect("the example book");
     let outcomes = e.post_text(&read(&examples, "lists.json"), "lists.json").expect("the example lists");
     assert!(outcomes.iter().all(|o| o.status == "posted"), "{outcomes:?}");
+    e.load_tariff(&test_tariff()).expect("load the tariff");
+    let rates = jiamao_domain::tax::rates::parse_rates_csv("kind,key,rate,valid_from\nexchange,502,7.1000,2026-05-01\n", "test rates").expect("rates");
+    e.load_rates(&rates).expect("load the rates");
+    for (name, csv) in [("web-1", CATALOG_1), ("web-2", CATALOG_2)] {
+        let entries = jiamao_domain::catalog::parse_catalog_csv(csv, name).expect("a catalog");
+        e.load_catalog_as_of(name, entries, Some("2026-01-01".parse().expect("date"))).expect("load the catalog");
+    }
+    let norms = jiamao_domain::norms::Norms::parse_csv(NORMS, "norms.csv").expect("norms");
+    e.load_ucns_norms("web-norms", "2026-01-01".parse().expect("date"), &norms).expect("load the norms");
     let engine = Arc::new(Mutex::new(e));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
@@ -124,6 +192,23 @@ fn check_frame(r: &Reply, lang: &str, what: &str) {
     for external in ["<script src", "<link ", "src=\"http", "href=\"http", "@import", "url("] {
         assert!(!r.body.contains(external), "{what}: loads something from elsewhere ({external})");
     }
+    // Readable on a tablet: the narrow-screen rule is in every page.
+    assert!(r.body.contains("@media (max-width:60rem)"), "{what}: no rule for narrow screens");
+    // Keyboard and screen readers: every field has its label, every sortable heading is a link.
+    for tag in ["<input ", "<select ", "<textarea "] {
+        for (at, _) in r.body.match_indices(tag) {
+            let element = &r.body[at..at + r.body[at..].find('>').unwrap_or(0)];
+            if element.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id = element.split("id=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or_else(|| panic!("{what}: a field without an id: {element}"));
+            assert!(r.body.contains(&format!("<label for=\"{id}\">")), "{what}: the field {id} has no label");
+        }
+    }
+    for (at, _) in r.body.match_indices(" aria-sort=\"") {
+        let cell = &r.body[at..at + r.body[at..].find("</th>").unwrap_or(0)];
+        assert!(cell.contains("<a class=\"sort\" href=\""), "{what}: a sortable heading is not a link: {cell}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,6 +216,10 @@ async fn every_page_answers_in_chinese_and_in_english() {
     let Some(app) = spawn_app().await else { return };
     let ent = log_in(&app, "ent-admin").await;
     let customs = log_in(&app, "customs-5200").await;
+    let supervisor = log_in(&app, "super-5200").await;
+    let commerce = log_in(&app, "commerce-44").await;
+    let auditor = log_in(&app, "auditor").await;
+    let admin = log_in(&app, "admin").await;
     let book = format!("/books/{BOOK_NO}");
     // (who, path, a Chinese word, an English word).
     let pages: Vec<(&Session, String, &str, &str)> = vec![
@@ -143,6 +232,20 @@ async fn every_page_answers_in_chinese_and_in_english() {
         (&customs, "/".into(), "报核期限", "Reconciliation due"),
         (&customs, "/review".into(), "接受", "Accept"),
         (&customs, format!("{book}/reconcile"), "深加工结转进", "Carried in"),
+        (&ent, format!("{book}/reconcile"), "盘点文件", "Stocktake file"),
+        (&ent, format!("{book}/lists"), "核注清单", "Posted lists"),
+        (&ent, format!("{book}/lists?direction=I&sort=list_no&order=asc&per=2"), "首页", "First"),
+        (&ent, format!("{book}/balance?as_of=2026-06-30"), "截至 2026-06-30", "as of 2026-06-30"),
+        (&ent, format!("{book}/tax?as_of=2026-12-31&list_no=QD520026000000006&payment_note_date=2026-06-20"), "应缴合计 3931.96 元", "Total due: CNY 3931.96"),
+        (&customs, format!("{book}/tax?as_of=2026-12-31"), "缴款期限", "Due"),
+        (&customs, "/district".into(), "风险提示", "Risk flags"),
+        (&customs, format!("/review?book={BOOK_NO}"), "标准最高值", "declared 单耗"),
+        (&commerce, "/catalogs?from=web-1&to=web-2".into(), "新增 1 项", "1 added"),
+        (&supervisor, "/catalogs".into(), "预览影响", "Preview the impact"),
+        (&auditor, "/audit".into(), "审计链完整", "audit chains are intact"),
+        (&ent, "/audit".into(), "审计链完整", "audit chains are intact"),
+        (&admin, "/accounts".into(), "开设账号", "Open an account"),
+        (&ent, "/accounts".into(), "企业统一社会信用代码", "Enterprise (USCC)"),
     ];
     for (who, path, zh, en) in &pages {
         let sep = if path.contains('?') { '&' } else { '?' };
@@ -250,6 +353,16 @@ async fn anonymous_visitors_are_sent_to_the_login_page() {
         ("GET", format!("/books/{BOOK_NO}/materials/1")),
         ("GET", "/upload".to_owned()),
         ("GET", "/review".to_owned()),
+        ("GET", format!("/books/{BOOK_NO}/lists")),
+        ("GET", format!("/books/{BOOK_NO}/balance")),
+        ("GET", format!("/books/{BOOK_NO}/tax")),
+        ("GET", "/district".to_owned()),
+        ("GET", "/catalogs".to_owned()),
+        ("GET", "/audit".to_owned()),
+        ("GET", "/accounts".to_owned()),
+        ("POST", "/accounts".to_owned()),
+        ("POST", "/accounts/other-op/disable".to_owned()),
+        ("POST", "/catalogs/preview".to_owned()),
         ("POST", format!("/books/{BOOK_NO}/reviews")),
         ("POST", "/logout".to_owned()),
     ] {
@@ -364,11 +477,351 @@ async fn logging_out_ends_the_session() {
     assert!(r.body.contains("Login or password is wrong") && r.body.contains("<html lang=\"en\">"), "{}", r.body);
 }
 
+// ---- The lists, balances and tax pages ----------------------------------------------------------
+
+/// The text of the last numeric cell of the row that starts at `marker`.
+fn last_number(html: &str, marker: &str) -> String {
+    let row = &html[html.find(marker).unwrap_or_else(|| panic!("no {marker}"))..];
+    let row = &row[..row.find("</tr>").expect("end of row")];
+    row.rsplit("<td class=\"num").next().and_then(|c| c.split('>').nth(1)).and_then(|c| c.split('<').next()).expect("a number").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posted_lists_are_filtered_sorted_paged_and_expand_to_their_lines() {
+    let Some(app) = spawn_app().await else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    let lists = |q: &str| format!("/books/{BOOK_NO}/lists{q}");
+    let shown = |r: &Reply| attributes(&r.body, "data-testid=\"list-row\"", "data-list");
+    let no = |n: u32| format!("QD5200260000000{n:02}");
+
+    // Newest first by default; every list of the open cycle.
+    let r = page(&app, &ent, &lists("")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(shown(&r), (1..=14).rev().map(no).collect::<Vec<_>>());
+    assert!(r.body.contains("data-sort=\"declared_on\"") && r.body.contains("aria-sort=\"descending\""), "the sorted column says so");
+    // Filters: direction, trade mode, dates, part of the number; and together.
+    assert_eq!(shown(&page(&app, &ent, &lists("?direction=I&sort=list_no&order=asc")).await), [1, 3, 8, 13].map(no));
+    assert_eq!(shown(&page(&app, &ent, &lists("?trade_mode=0644&sort=list_no&order=asc")).await), [5, 6].map(no));
+    assert_eq!(shown(&page(&app, &ent, &lists("?from=2026-05-01&to=2026-06-30&sort=declared_on&order=asc")).await), [5, 6].map(no));
+    assert_eq!(shown(&page(&app, &ent, &lists("?list_no=00000012")).await), [no(12)]);
+    assert_eq!(shown(&page(&app, &ent, &lists("?direction=E&trade_mode=0615&sort=list_no&order=asc")).await), [2, 7].map(no));
+    let r = page(&app, &ent, &lists("?trade_mode=9999")).await;
+    assert!(r.status == 200 && shown(&r).is_empty() && r.body.contains("data-testid=\"no-lists\""), "{}", r.body);
+    // Sorted by number, five per page: the second page, with links to the others keeping the filters.
+    let r = page(&app, &ent, &lists("?sort=list_no&order=asc&per=5&page=2&direction=E")).await;
+    let exports: Vec<String> = [2, 4, 5, 6, 7, 9, 10, 11, 12, 14].map(no).to_vec();
+    assert_eq!(shown(&r), exports[5..10].to_vec());
+    assert!(r.body.contains("Rows 6–10 of 10") || r.body.contains("第 6–10 条，共 10 条"), "{}", r.body);
+    let prev = attributes(&r.body, "data-testid=\"page-prev\"", "href");
+    assert_eq!(prev, [format!("/books/{BOOK_NO}/lists?direction=E&sort=list_no&order=asc&per=5")]);
+    assert!(attributes(&r.body, "data-testid=\"page-next\"", "href").is_empty(), "no next page after the last");
+    // Beyond the last page: the last page.
+    assert_eq!(shown(&page(&app, &ent, &lists("?sort=list_no&order=asc&per=5&page=99&direction=E")).await), exports[5..10].to_vec());
+    // By number of lines, descending: the five-line import first.
+    assert_eq!(shown(&page(&app, &ent, &lists("?sort=lines&order=desc")).await)[0], no(1));
+    // Each list expands to its lines (with the items' names and the 单耗 version used).
+    let r = page(&app, &ent, &lists("?list_no=qd520026000000001")).await;
+    let details = &r.body[r.body.find("data-testid=\"list-lines\"").expect("the lines")..];
+    let details = &details[..details.find("</table>").expect("end")];
+    assert_eq!(details.matches("<tr>").count(), 1 + 5, "a heading and five lines: {details}");
+    assert!(details.contains("低密度聚乙烯") && r.body.contains("<details><summary>"), "{details}");
+    let r = page(&app, &ent, &lists("?list_no=00000002&lang=en")).await;
+    assert!(r.body.contains("Show 1 lines") && r.body.contains("食品用聚乙烯薄膜"), "a product list names its product: {}", r.body);
+    // A bad date: the form again, with the API's message for the same value next to the field.
+    let r = page(&app, &ent, &lists("?from=2026-5-1&lang=en")).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("aria-invalid=\"true\"") && r.body.contains("data-testid=\"date-error\"") && r.body.contains("“2026-5-1” is not a date"), "{}", r.body);
+    assert!(shown(&r).is_empty());
+    let api = page(&app, &ent, &format!("/api/v1/books/{BOOK_NO}/balance?as_of=2026-5-1")).await;
+    assert_eq!((api.status, api.rule().as_str()), (400, "bad_query"), "the API refuses the same value: {}", api.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balances_as_of_a_date_are_the_api_s() {
+    let Some(app) = spawn_app().await else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    for (date, q) in [("2026-01-31", "?as_of=2026-01-31"), ("2026-06-30", "?as_of=2026-06-30"), ("", "")] {
+        let r = page(&app, &ent, &format!("/books/{BOOK_NO}/balance{q}")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let api = page(&app, &ent, &format!("/api/v1/books/{BOOK_NO}/balance{q}")).await.json();
+        for m in api["materials"].as_array().expect("materials") {
+            let seq = m["seq"].as_u64().expect("seq");
+            assert_eq!(last_number(&r.body, &format!("<tr data-seq=\"{seq}\">")), m["balance"].as_str().expect("balance"), "as of {date:?}: material {seq}");
+        }
+        if !date.is_empty() {
+            assert!(r.body.contains(&format!("value=\"{date}\"")) && r.body.contains(&format!("materials/1?to={date}")), "the date stays in the form and the drill-down");
+        }
+    }
+    // Sorted by balance, descending.
+    let r = page(&app, &ent, &format!("/books/{BOOK_NO}/balance?as_of=2026-06-30&sort=balance&order=desc")).await;
+    let seqs = attributes(&r.body, "<tr data-seq=", "data-seq");
+    let balances: Vec<f64> = seqs.iter().map(|s| last_number(&r.body, &format!("<tr data-seq=\"{s}\">")).parse().expect("number")).collect();
+    assert!(balances.windows(2).all(|w| w[0] >= w[1]), "{balances:?}");
+    // A bad date: the form with the message inline (the API's rule), no table.
+    for bad in ["2026-02-30", "2026-6-30", "yesterday"] {
+        let r = page(&app, &ent, &format!("/books/{BOOK_NO}/balance?as_of={bad}")).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert!(r.body.contains(&format!("“{bad}”不是有效日期")) && r.body.contains("aria-describedby=\"as_of-error\"") && !r.body.contains("data-testid=\"balances\""), "{bad}: {}", r.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tax_periods_and_the_quote_of_a_domestic_sale() {
+    let Some(app) = spawn_app().await else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    let tax = |q: &str| format!("/books/{BOOK_NO}/tax{q}");
+    let r = page(&app, &ent, &tax("?as_of=2026-12-31")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Each domestic sale is its own period (no schedule recorded), as the API reports them.
+    let periods = attributes(&r.body, "<tr data-period=", "data-period");
+    let api = page(&app, &ent, &format!("/api/v1/books/{BOOK_NO}/tax/periods?as_of=2026-12-31")).await.json();
+    let api_periods: Vec<String> = api["periods"].as_array().expect("periods").iter().map(|p| p["label"].as_str().expect("label").to_owned()).collect();
+    assert_eq!(periods, api_periods);
+    assert!(periods.contains(&"QD520026000000006".to_owned()), "{periods:?}");
+    // Before the first sale: none.
+    let r = page(&app, &ent, &tax("?as_of=2026-03-01")).await;
+    assert!(r.body.contains("data-testid=\"no-periods\"") && r.body.contains("data-testid=\"no-sales\""), "{}", r.body);
+    // The quote of the product sale QD…006 (the hand-checked figures of tests/api.rs).
+    let r = page(&app, &ent, &tax("?as_of=2026-12-31&list_no=QD520026000000006&payment_note_date=2026-06-20")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let lines = &r.body[r.body.find("data-testid=\"quote-lines\"").expect("the quote's lines")..];
+    let lines = &lines[..lines.find("</tbody>").expect("end")];
+    assert_eq!(lines.matches("<tr>").count(), 1 + 4, "a heading and four lines");
+    let totals = &r.body[r.body.find("data-testid=\"quote-totals\"").expect("totals")..];
+    assert!(totals.contains(">1202.74<") && totals.contains(">2723.08<") && totals.contains(">6.14<"), "{totals}");
+    assert!(r.body.contains("应缴合计 3931.96 元"), "{}", r.body);
+    assert!(r.body.contains("<option value=\"QD520026000000006\" selected>"), "the list stays chosen");
+    // A list that is not a posted domestic sale, a bad date: said on the page.
+    let r = page(&app, &ent, &tax("?as_of=2026-12-31&list_no=QX-NOPE")).await;
+    assert!(r.status == 422 && r.body.contains("data-testid=\"quote-refused\""), "{} {}", r.status, r.body);
+    let r = page(&app, &ent, &tax("?as_of=2026-12-31&list_no=QD520026000000006&payment_note_date=2026-06-31")).await;
+    assert!(r.status == 400 && r.body.contains("payment_note_date-error") && !r.body.contains("quote-lines"), "{} {}", r.status, r.body);
+    // Customs of the district reads tax; a commerce officer does not (the page of no book).
+    let customs = log_in(&app, "customs-5200").await;
+    assert_eq!(page(&app, &customs, &tax("?as_of=2026-12-31")).await.status, 200);
+    let commerce = log_in(&app, "commerce-44").await;
+    let real = page(&app, &commerce, &tax("")).await;
+    let none = page(&app, &commerce, &format!("/books/{NO_BOOK}/tax")).await;
+    assert_eq!((real.status, real.body.replace(BOOK_NO, NO_BOOK)), (404, none.body), "commerce-44 GET tax");
+    // A book's pages link to each other, those the account may open.
+    let r = page(&app, &ent, &tax("")).await;
+    let nav = &r.body[r.body.find("data-testid=\"book-nav\"").expect("the book's navigation")..];
+    let nav = &nav[..nav.find("</nav>").expect("end")];
+    for suffix in ["\"", "/lists\"", "/balance\"", "/reconcile\"", "/tax\" aria-current=\"page\""] {
+        assert!(nav.contains(&format!("href=\"/books/{BOOK_NO}{suffix}")), "{suffix}: {nav}");
+    }
+    let r = page(&app, &commerce, &format!("/books/{BOOK_NO}/balance")).await;
+    assert!(r.status == 200 && !r.body.contains(&format!("/books/{BOOK_NO}/tax\"")), "no link to a page the account may not open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciliation_page_takes_a_stocktake() {
+    let Some(app) = spawn_app().await else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    let r = page(&app, &ent, &format!("/books/{BOOK_NO}/reconcile")).await;
+    for marker in ["data-testid=\"stocktake-file\"", "data-testid=\"stocktake-upload\"", "data-testid=\"stocktake-result\"", "data-testid=\"differences\"", "id=\"differences-chart\""] {
+        assert!(r.body.contains(marker), "{marker} missing");
+    }
+    assert!(r.body.contains("<label for=\"stocktake-file\">"), "the file input has a label");
+    assert!(r.body.contains(&format!("\"url\":\"/api/v1/books/{BOOK_NO}/reconcile\"")) && r.body.contains("'X-CSRF-Token': csrf()"), "the script posts to the API with the CSRF header");
+    assert!(r.body.contains("createElementNS(NS, name)") && r.body.contains("'differences-chart'"), "the script draws the bars as SVG");
+    // What the script sends and reads: the API's answer with differences by material.
+    let Some(dir) = examples() else { return };
+    let stocktake = read(&dir, "stocktake.json");
+    let api = common::send(app.addr, "POST", &format!("/api/v1/books/{BOOK_NO}/reconcile"), &[("Cookie", &ent.cookies), ("X-CSRF-Token", &ent.csrf)], Some(stocktake.as_bytes())).await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    assert!(api.json()["materials"].as_array().is_some_and(|m| m.iter().all(|x| x["difference"].is_string())), "{}", api.body);
+}
+
+// ---- The officials' pages -----------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customs_sees_the_district_with_its_risk_flags() {
+    let Some(app) = spawn_app().await else { return };
+    let customs = log_in(&app, "customs-5200").await;
+    let r = page(&app, &customs, "/district?as_of=2026-06-30").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(attributes(&r.body, "data-testid=\"district-row\"", "data-book"), [BOOK_NO]);
+    let row = &r.body[r.body.find("data-testid=\"district-row\"").expect("row")..];
+    let row = &row[..row.find("</tr>").expect("end")];
+    let flags = attributes(row, "class=\"flag", "data-flag");
+    assert!(flags.contains(&"open_reviews".to_owned()) && flags.contains(&"flagged_lines".to_owned()), "declared versions above the standard: {flags:?}");
+    assert!(!flags.contains(&"expired".to_owned()), "{flags:?}");
+    assert!(row.contains("2026-01-01 — 2026-12-31") && row.contains(">3<"), "validity and three open versions: {row}");
+    // Near the end of the validity, and after it.
+    let r = page(&app, &customs, "/district?as_of=2026-12-15").await;
+    assert!(r.body.contains("data-flag=\"expires_soon\"") && r.body.contains("16 天后到期"), "{}", r.body);
+    let r = page(&app, &customs, "/district?as_of=2027-01-05&lang=en").await;
+    assert!(r.body.contains("data-flag=\"expired\"") && r.body.contains("validity over"), "{}", r.body);
+    // Another district sees none of it; a bad date is said inline.
+    let far = log_in(&app, "customs-2300").await;
+    let r = page(&app, &far, "/district").await;
+    assert!(r.status == 200 && !r.body.contains(BOOK_NO), "{}", r.body);
+    let r = page(&app, &customs, "/district?as_of=2026-13-01").await;
+    assert!(r.status == 400 && r.body.contains("data-testid=\"date-error\"") && !r.body.contains("district-row"), "{}", r.body);
+    // Navigation by role.
+    for (login, shown, hidden) in [
+        ("customs-5200", &["/district", "/catalogs", "/review"][..], &["/accounts", "/audit", "/upload"][..]),
+        ("super-5200", &["/district", "/catalogs", "/audit"][..], &["/accounts", "/upload"][..]),
+        ("commerce-44", &["/catalogs", "/review"][..], &["/district", "/accounts", "/audit"][..]),
+        ("auditor", &["/audit", "/catalogs"][..], &["/district", "/accounts", "/upload"][..]),
+        ("admin", &["/accounts", "/audit", "/catalogs"][..], &["/district", "/review", "/upload"][..]),
+        ("ent-admin", &["/upload", "/accounts", "/audit"][..], &["/district"][..]),
+    ] {
+        let s = log_in(&app, login).await;
+        let r = page(&app, &s, "/").await;
+        let nav = &r.body[r.body.find("<nav aria-label").expect("navigation")..];
+        let nav = &nav[..nav.find("</nav>").expect("end")];
+        for href in shown {
+            assert!(nav.contains(&format!("href=\"{href}\"")), "{login}: {href} missing from {nav}");
+        }
+        for href in hidden {
+            assert!(!nav.contains(&format!("href=\"{href}\"")), "{login}: {href} shown in {nav}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commerce_compares_catalog_versions_and_a_supervisor_previews_the_impact() {
+    let Some(app) = spawn_app().await else { return };
+    let commerce = log_in(&app, "commerce-44").await;
+    let r = page(&app, &commerce, "/catalogs").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(attributes(&r.body, "<tr data-version=", "data-version"), ["web-1", "web-2"]);
+    assert!(r.body.contains("data-testid=\"preview-not-allowed\"") && !r.body.contains("data-testid=\"preview-form\""), "commerce may not load catalogs");
+    let r = page(&app, &commerce, "/catalogs?from=web-1&to=web-2&lang=en").await;
+    assert!(r.body.contains("web-1 → web-2: 1 added, 0 removed, 0 changed."), "{}", r.body);
+    let added = &r.body[r.body.find("data-testid=\"diff-added\"").expect("added")..];
+    assert!(added[..added.find("</table>").expect("end")].contains("2207100000"), "{added}");
+    let r = page(&app, &commerce, "/catalogs?from=web-2&to=nope").await;
+    assert!(r.status == 422 && r.body.contains("data-testid=\"diff-refused\"") && r.body.contains("catalog_unknown"), "{} {}", r.status, r.body);
+    // Previewing is loading's: refused to commerce (the engine logs it), shown to a supervisor.
+    let body = |s: &Session, csv: &str| format!("_csrf={}&name=web-3&as_of=2026-06-01&csv={}", s.csrf, form_encode(csv));
+    let r = form(&app, &commerce, "/catalogs/preview", &body(&commerce, CATALOG_3)).await;
+    assert!(r.status == 403 && is_html(&r), "{} {}", r.status, r.body);
+    let supervisor = log_in(&app, "super-5200").await;
+    let r = form(&app, &supervisor, "/catalogs/preview", &body(&supervisor, CATALOG_3)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let items = &r.body[r.body.find("data-testid=\"impact-items\"").expect("the items affected")..];
+    let items = &items[..items.find("</table>").expect("end")];
+    assert!(items.contains(BOOK_NO) && items.contains("低密度聚乙烯") && items.contains("新列入限制类"), "{items}");
+    assert!(r.body.contains("3901100090,restricted"), "the form keeps the file");
+    assert_eq!(attributes(&page(&app, &supervisor, "/catalogs").await.body, "<tr data-version=", "data-version"), ["web-1", "web-2"], "a preview loads nothing");
+    // A bad file, a bad date, no token: said, nothing loaded.
+    let r = form(&app, &supervisor, "/catalogs/preview", &body(&supervisor, "hs_code,catalog\n39,nope\n")).await;
+    assert!(r.status == 422 && r.body.contains("data-testid=\"preview-refused\"") && r.body.contains("file_invalid"), "{} {}", r.status, r.body);
+    let r = form(&app, &supervisor, "/catalogs/preview", &body(&supervisor, CATALOG_3).replace("2026-06-01", "2026-6-1")).await;
+    assert!(r.status == 400 && r.body.contains("as_of-error"), "{} {}", r.status, r.body);
+    let r = form(&app, &supervisor, "/catalogs/preview", &format!("name=web-3&csv={}", form_encode(CATALOG_3))).await;
+    assert_eq!((r.status, r.rule().as_str()), (403, "csrf"), "{}", r.body);
+}
+
+/// A value for a form body (`application/x-www-form-urlencoded`).
+fn form_encode(text: &str) -> String {
+    text.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auditor_verifies_every_chain() {
+    let Some(app) = spawn_app().await else { return };
+    let auditor = log_in(&app, "auditor").await;
+    let r = page(&app, &auditor, "/audit").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("data-intact=\"true\"") && r.body.contains("data-testid=\"no-altered\""), "{}", r.body);
+    let chains = attributes(&r.body, "data-testid=\"audit-chain\"", "data-chain");
+    assert!(chains.contains(&"system".to_owned()) && chains.contains(&ENTERPRISE.to_owned()), "{chains:?}");
+    assert!(attributes(&r.body, "data-testid=\"audit-chain\"", "data-broken").iter().all(|b| b == "false"));
+    // An enterprise administrator reads its own chain only (as the library decides).
+    let ent = log_in(&app, "ent-admin").await;
+    let r = page(&app, &ent, "/audit").await;
+    assert_eq!(attributes(&r.body, "data-testid=\"audit-chain\"", "data-chain"), [ENTERPRISE]);
+    // Others: the 403 page.
+    for login in ["customs-5200", "commerce-44", "other-op"] {
+        let s = log_in(&app, login).await;
+        let r = page(&app, &s, "/audit").await;
+        assert!(r.status == 403 && is_html(&r) && r.body.contains("不允许"), "{login}: {} {}", r.status, r.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_administrator_adds_and_disables_accounts() {
+    let Some(app) = spawn_app().await else { return };
+    let admin = log_in(&app, "admin").await;
+    let r = page(&app, &admin, "/accounts").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let logins = attributes(&r.body, "data-testid=\"account-row\"", "data-login");
+    assert_eq!(logins, ["admin", "auditor", "commerce-44", "customs-2300", "customs-5200", "ent-admin", "other-op", "super-5200"]);
+    assert!(!r.body.contains("argon2"));
+    // Sorted by role.
+    let r = page(&app, &admin, "/accounts?sort=role&order=asc").await;
+    assert_eq!(attributes(&r.body, "data-testid=\"account-row\"", "data-login")[0], "other-op");
+    // A refused form comes back with the engine's message and what was typed (not the password).
+    let fields = format!("login=new-op&role=enterprise_operator&enterprise={ENTERPRISE}&customs=&province=");
+    let r = form(&app, &admin, "/accounts", &format!("_csrf={}&{fields}&password=short", admin.csrf)).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("data-testid=\"account-error\"") && r.body.contains("at least 10 characters") && r.body.contains("value=\"new-op\"") && !r.body.contains("value=\"short\""), "{}", r.body);
+    assert!(r.body.contains("aria-describedby=\"account-error account-error-text\""), "the message is tied to the field");
+    let r = form(&app, &admin, "/accounts", &format!("_csrf={}&login=x&role=king&password=a+long+enough+one", admin.csrf)).await;
+    assert!(r.status == 422 && r.body.contains("unknown role"), "{}", r.body);
+    // Without the CSRF token: refused before anything.
+    let r = form(&app, &admin, "/accounts", &format!("{fields}&password=a+long+password+1")).await;
+    assert_eq!((r.status, r.rule().as_str()), (403, "csrf"));
+    // Added: back to the list, which says so; the account logs in.
+    let r = form(&app, &admin, "/accounts", &format!("_csrf={}&{fields}&password=a+long+password+1", admin.csrf)).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/accounts?added=new-op")), "{}", r.body);
+    let r = page(&app, &admin, "/accounts?added=new-op").await;
+    assert!(r.body.contains("data-testid=\"accounts-notice\"") && r.body.contains("data-login=\"new-op\" data-disabled=\"false\""), "{}", r.body);
+    let login = |pw: &str| format!("login=new-op&password={pw}&next=%2F");
+    let ok = common::send(app.addr, "POST", "/login", &[FORM], Some(login("a+long+password+1").as_bytes())).await;
+    assert_eq!(ok.status, 303, "the new account logs in");
+    // Disabled: marked so, no button, and it logs in no more.
+    let r = form(&app, &admin, "/accounts/new-op/disable", &format!("_csrf={}", admin.csrf)).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/accounts?disabled=new-op")), "{}", r.body);
+    let r = page(&app, &admin, "/accounts").await;
+    let row = &r.body[r.body.find("data-login=\"new-op\"").expect("the account")..];
+    assert!(row.starts_with("data-login=\"new-op\" data-disabled=\"true\"") && !row[..row.find("</tr>").expect("end")].contains("data-testid=\"disable\""), "{row}");
+    let refused = common::send(app.addr, "POST", "/login", &[FORM], Some(login("a+long+password+1").as_bytes())).await;
+    assert_eq!(refused.status, 401);
+    // An enterprise administrator manages its own enterprise's accounts; others get the 403 page.
+    let ent = log_in(&app, "ent-admin").await;
+    let r = page(&app, &ent, "/accounts").await;
+    assert_eq!(attributes(&r.body, "data-testid=\"account-row\"", "data-login"), ["ent-admin", "new-op"]);
+    assert!(r.body.contains("<option value=\"enterprise_operator\" selected>") && !r.body.contains("<option value=\"admin\""), "only the enterprise's roles are offered");
+    let r = form(&app, &ent, "/accounts/other-op/disable", &format!("_csrf={}", ent.csrf)).await;
+    assert!(r.status == 403 && is_html(&r), "{} {}", r.status, r.body);
+    for login in ["customs-5200", "auditor", "other-op"] {
+        let s = log_in(&app, login).await;
+        let r = page(&app, &s, "/accounts").await;
+        assert!(r.status == 403 && is_html(&r), "{login}: {} {}", r.status, r.body);
+        let r = form(&app, &s, "/accounts", &format!("_csrf={}&login=intruder&role=admin&password=a+long+password+2", s.csrf)).await;
+        assert!(r.status == 403 && is_html(&r), "{login} POST /accounts: {} {}", r.status, r.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_page_charts_declared_consumption_against_the_standard() {
+    let Some(app) = spawn_app().await else { return };
+    let customs = log_in(&app, "customs-5200").await;
+    let r = page(&app, &customs, &format!("/review?book={BOOK_NO}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let chart = &r.body[r.body.find("data-testid=\"uc-chart\"").expect("the chart")..];
+    let chart = &chart[..chart.find("</svg>").expect("end")];
+    assert!(chart.contains("role=\"img\"") && chart.contains("<title id=\"uc-0-title\">"), "{chart}");
+    // The standard's maximum is 0.685 / (1 − 2 %) to 9 places; both versions of the film are above it.
+    assert_eq!(chart.matches(">0.698979592<").count(), 2, "{chart}");
+    assert_eq!(chart.matches("data-flagged=\"true\"").count(), 2, "{chart}");
+    // The queue filtered to the book; another book: nothing.
+    assert_eq!(review_rows(&r.body).len(), 3);
+    let r = page(&app, &customs, &format!("/review?book={NO_BOOK}")).await;
+    assert!(review_rows(&r.body).is_empty() && !r.body.contains("data-testid=\"uc-chart\""), "{}", r.body);
+}
+
 // ---- The translations ---------------------------------------------------------------------------
 
 /// The files that render pages; every string literal of them shaped like a key (`a.b`, lower case)
 /// outside their tests is a translation key.
-const PAGE_SOURCES: &[&str] = &["src/html.rs", "src/i18n.rs", "src/web.rs", "src/pages_enterprise.rs", "src/pages_customs.rs", "src/charts.rs"];
+const PAGE_SOURCES: &[&str] =
+    &["src/html.rs", "src/i18n.rs", "src/web.rs", "src/pages_enterprise.rs", "src/pages_customs.rs", "src/pages_ledger.rs", "src/pages_officials.rs", "src/charts.rs", "src/table.rs"];
 
 fn is_key(s: &str) -> bool {
     let mut parts = s.split('.');

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "cycles", include_str!("../migrations/0003_cycles.sql")),
     (4, "policy_records", include_str!("../migrations/0004_policy_records.sql")),
     (5, "identity_audit_events", include_str!("../migrations/0005_identity_audit_events.sql")),
+    (6, "large_rows_out_of_keys", include_str!("../migrations/0006_large_rows_out_of_keys.sql")),
 ];
 
 /// How hard a commit holds on to its data.
@@ -168,7 +169,8 @@ impl Store for SqliteStore {
 
     fn book_revision(&mut self, key: &BookKey) -> Result<Option<u32>, StoreError> {
         self.conn
-            .prepare_cached("SELECT MAX(revision) FROM book_revisions WHERE enterprise = ?1 AND book_no = ?2")
+            // The index without the documents (a seek in the table itself reads a whole document).
+            .prepare_cached("SELECT MAX(revision) FROM book_revisions INDEXED BY book_revisions_revision WHERE enterprise = ?1 AND book_no = ?2")
             .map_err(db)?
             .query_row(params![key.enterprise, key.book_no], |r| r.get(0))
             .map_err(db)
@@ -381,6 +383,17 @@ impl Store for SqliteStore {
             .map_err(db)
     }
 
+    fn with_latest_checkpoint(&mut self, key: &BookKey, revision: u32, f: &mut dyn FnMut(i64, &str)) -> Result<bool, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT last_id, state FROM ledger_checkpoints WHERE enterprise = ?1 AND book_no = ?2 AND revision = ?3 ORDER BY last_id DESC LIMIT 1").map_err(db)?;
+        let mut rows = st.query(params![key.enterprise, key.book_no, revision]).map_err(db)?;
+        let Some(r) = rows.next().map_err(db)? else { return Ok(false) };
+        let last_id: i64 = r.get(0).map_err(db)?;
+        // The state as SQLite holds it, without a copy.
+        let state = r.get_ref(1).map_err(db)?.as_str().map_err(|e| corrupt(format!("checkpoint of book {}: {e}", key.book_no)))?;
+        f(last_id, state);
+        Ok(true)
+    }
+
     fn file_closure(&mut self, key: &BookKey, record: &ClosureRecord) -> Result<(), StoreError> {
         let latest: Option<u32> =
             self.conn.query_row("SELECT MAX(cycle_no) FROM cycle_closures WHERE enterprise = ?1 AND book_no = ?2", params![key.enterprise, key.book_no], |r| r.get(0)).map_err(db)?;
@@ -393,6 +406,18 @@ impl Store for SqliteStore {
             .execute(params![key.enterprise, key.book_no, record.cycle_no, record.closed_to.to_string(), record.record_json])
             .map_err(db)?;
         Ok(())
+    }
+
+    fn last_closed_to(&mut self, key: &BookKey) -> Result<Option<NaiveDate>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            // The index without the records (a seek in the table itself reads whole frozen reports).
+            .prepare_cached("SELECT closed_to FROM cycle_closures INDEXED BY cycle_closures_closed_to WHERE enterprise = ?1 AND book_no = ?2 ORDER BY cycle_no DESC LIMIT 1")
+            .map_err(db)?
+            .query_row(params![key.enterprise, key.book_no], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        text.map(|t| NaiveDate::from_str(&t).map_err(|_| corrupt(format!("book {}: bad closure date {t}", key.book_no)))).transpose()
     }
 
     fn closures(&mut self, key: &BookKey) -> Result<Vec<ClosureRecord>, StoreError> {

@@ -281,12 +281,30 @@ pub trait Store: Send {
     /// The latest checkpoint of a book revision: `(last_id, state_json)`.
     fn latest_checkpoint(&mut self, key: &BookKey, revision: u32) -> Result<Option<(i64, String)>, StoreError>;
 
+    /// Calls `f` with the latest checkpoint of a book revision (`last_id`, the state), read in
+    /// place where the backend can (a checkpoint of a large book is several MB); false when there
+    /// is none.
+    fn with_latest_checkpoint(&mut self, key: &BookKey, revision: u32, f: &mut dyn FnMut(i64, &str)) -> Result<bool, StoreError> {
+        match self.latest_checkpoint(key, revision)? {
+            Some((last_id, state)) => {
+                f(last_id, &state);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// Appends a closed cycle (inside a write). Fails with `Conflict` unless `cycle_no` is exactly one
     /// more than the stored latest.
     fn file_closure(&mut self, key: &BookKey, record: &ClosureRecord) -> Result<(), StoreError>;
 
     /// Every closed cycle of a book, in order.
     fn closures(&mut self, key: &BookKey) -> Result<Vec<ClosureRecord>, StoreError>;
+
+    /// The last day of a book's latest closed cycle, if any, without reading the closures' records.
+    fn last_closed_to(&mut self, key: &BookKey) -> Result<Option<NaiveDate>, StoreError> {
+        Ok(self.closures(key)?.last().map(|c| c.closed_to))
+    }
 
     /// Number of posted lists and lines in the whole store (a fan-out query).
     fn counts(&mut self) -> Result<(u64, u64), StoreError>;
@@ -428,11 +446,17 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn latest_checkpoint(&mut self, key: &BookKey, revision: u32) -> Result<Option<(i64, String)>, StoreError> {
         (**self).latest_checkpoint(key, revision)
     }
+    fn with_latest_checkpoint(&mut self, key: &BookKey, revision: u32, f: &mut dyn FnMut(i64, &str)) -> Result<bool, StoreError> {
+        (**self).with_latest_checkpoint(key, revision, f)
+    }
     fn file_closure(&mut self, key: &BookKey, record: &ClosureRecord) -> Result<(), StoreError> {
         (**self).file_closure(key, record)
     }
     fn closures(&mut self, key: &BookKey) -> Result<Vec<ClosureRecord>, StoreError> {
         (**self).closures(key)
+    }
+    fn last_closed_to(&mut self, key: &BookKey) -> Result<Option<NaiveDate>, StoreError> {
+        (**self).last_closed_to(key)
     }
     fn counts(&mut self) -> Result<(u64, u64), StoreError> {
         (**self).counts()
