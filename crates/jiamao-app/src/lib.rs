@@ -16,6 +16,7 @@ use jiamao_domain::ledger::{self, judge_repost, unknown_book, BookLedger, Ledger
 use jiamao_domain::ledger::{MaterialTotals, ProductTotals};
 use jiamao_domain::policy::Policy;
 use jiamao_domain::report::{self, BalanceReport, ReconcileReport, ReportTotals};
+use jiamao_domain::report_full;
 use jiamao_store::{BookKey, BookRecord, ClosureRecord, Resolution, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -660,6 +661,45 @@ impl<S: Store> Engine<S> {
             None => None,
         };
         report::reconcile_range_totals(&ledger, before.as_ref(), stocktake.map(|s| s.0), self.policy.difference_rate_base).map_err(|error| AppError::Book { source_name: source, error })
+    }
+
+    /// The extended 报核 report (`reconcile --full`, [`report_full::reconcile_full`]): the report of
+    /// [`Engine::reconcile_range`] with the header and the extra per-item fields of RULES.md §5.3–§5.4
+    /// that the ledger knows. Reads the range's lists once more to count them.
+    pub fn reconcile_full(&mut self, book_no: &str, from: Option<NaiveDate>, to: Option<NaiveDate>, stocktake: Option<(&StocktakeDoc, &str)>) -> Result<report_full::FullReport, AppError> {
+        self.guard_book(Action::ReadReport, book_no)?;
+        let source = stocktake.map_or(String::new(), |s| s.1.to_owned());
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                let error = BookError { at: "--from".into(), rule: "range", message: format!("the range starts on {f}, after its end {t}") };
+                return Err(AppError::Book { source_name: source, error });
+            }
+        }
+        let ledger = self.ledger_to(book_no, to)?;
+        let before = match from.and_then(|f| f.pred_opt()) {
+            Some(day_before) => Some(self.ledger_to(book_no, Some(day_before))?),
+            None => None,
+        };
+        let key = self.known_key(book_no)?;
+        let closed_to = ledger.closed_to();
+        let cycle_start = closed_to.and_then(|c| c.succ_opt()).unwrap_or(ledger.book().valid_from);
+        let start = from.unwrap_or(cycle_start);
+        // 核增 / 核减 of the closure that ends the day before the report's start.
+        let closures = self.store.closures(&key)?;
+        let adjustments = match closures.iter().find(|c| c.closed_to.succ_opt() == Some(start)) {
+            Some(c) => closure_from_record(&key, c)?.adjustments,
+            None => Vec::new(),
+        };
+        let book = ledger.book();
+        let mut tally = report_full::ListTally::new(book);
+        self.store.for_each_list(&key, 0, to, &mut |s| {
+            if closed_to.is_none_or(|c| s.list.declared_on > c) && from.is_none_or(|f| s.list.declared_on >= f) {
+                tally.add(book, &s.list);
+            }
+            Ok(())
+        })?;
+        let scope = report_full::FullScope { from: start, to, lists: &tally, adjustments: &adjustments };
+        report_full::reconcile_full(&ledger, before.as_ref(), stocktake.map(|s| s.0), self.policy.difference_rate_base, scope).map_err(|error| AppError::Book { source_name: source, error })
     }
 
     /// The drill-down of one material over the lists declared in `from ..= to` (open ends when

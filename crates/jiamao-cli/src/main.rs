@@ -78,6 +78,10 @@ enum Command {
         rate_base: Option<jiamao_domain::policy::RateBase>,
         #[arg(long)]
         stocktake: Option<PathBuf>,
+        /// The extended report: a header (period, list counts, amounts by currency) and the extra
+        /// 报核 fields the ledger knows (average price, amounts, losses, 核增/核减, export amounts).
+        #[arg(long)]
+        full: bool,
         #[arg(long)]
         json: bool,
     },
@@ -289,6 +293,59 @@ fn read_file(path: &Path, json: bool) -> Result<String, Failure> {
     })
 }
 
+/// The extended 报核 report in human form.
+fn print_full_report(r: &jiamao_domain::report_full::FullReport) {
+    let h = &r.header;
+    let amounts = |m: &std::collections::BTreeMap<String, String>| if m.is_empty() { "none".to_owned() } else { m.iter().map(|(c, a)| format!("{a} ({c})")).collect::<Vec<_>>().join(", ") };
+    println!("报核 reconciliation of book {} from {}{} (extended)", r.book_no, h.from, h.to.map(|d| format!(" to {d}")).unwrap_or_default());
+    println!("import lists {}: {}; export lists {}: {}", h.import_lists, amounts(&h.import_amounts), h.export_lists, amounts(&h.export_amounts));
+    for x in &r.materials {
+        let m = &x.base;
+        println!(
+            "material {:>4}: opening {} + 核增 {} − 核减 {} + in {}/{}/{}/{} − consumed {} − domestic {} − re-exported {} − replaced {} − surplus out {} − destroyed {} = should remain {}{}",
+            m.seq,
+            m.opening,
+            x.increase,
+            x.decrease,
+            m.imported,
+            m.carried_in,
+            m.surplus_in,
+            m.replaced_in,
+            m.consumed,
+            m.domestic_sold,
+            m.re_exported,
+            m.replaced_out,
+            m.surplus_out,
+            m.destroyed,
+            m.should_remain,
+            match (&m.actual_remain, &m.difference) {
+                (Some(a), Some(d)) => format!("; actual {a}, difference {d}{}", m.difference_amount.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()),
+                _ => String::new(),
+            }
+        );
+        println!("               leftovers accrued {}, disposed {}; loss tangible {}, intangible {}", m.leftover_accrued, m.leftover_disposed, x.tangible_loss, x.intangible_loss);
+        if let Some(p) = &x.average_price {
+            let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+            println!("               average price {p}: consumed {}, domestic {}, should remain {}", or_dash(&x.consumed_amount), or_dash(&x.domestic_sold_amount), or_dash(&x.should_remain_amount));
+        }
+    }
+    for x in &r.products {
+        let p = &x.base;
+        println!(
+            "product  {:>4}: exported {}{}, carried out {}{}, domestic {}, returned {}, re-exported {}, destroyed {}",
+            p.seq,
+            p.exported,
+            x.exported_amount.as_ref().map(|a| format!(" ({a})")).unwrap_or_default(),
+            p.carried_out,
+            x.carried_out_amount.as_ref().map(|a| format!(" ({a})")).unwrap_or_default(),
+            p.domestic_sold,
+            p.returned,
+            p.reexported,
+            p.destroyed
+        );
+    }
+}
+
 fn print_json(v: &impl serde::Serialize) -> Result<(), Failure> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     serde_json::to_writer(&mut out, v).context("cannot render JSON")?;
@@ -408,6 +465,25 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     message: format!("book {book_no}: maintained state differs from the recomputation: {diff}"),
                 }),
             }
+        }
+        Command::Reconcile { book_no, from, to, stocktake, json, rate_base, full: true, .. } => {
+            let st_text = stocktake.as_ref().map(|p| read_file(p, *json)).transpose()?;
+            let st = match (&st_text, stocktake) {
+                (Some(t), Some(p)) => Some(jiamao_domain::doc::parse_stocktake(t, &source_name(p)).map_err(|e| app_failure(e.into(), *json))?),
+                _ => None,
+            };
+            let st_name = stocktake.as_ref().map(|p| source_name(p)).unwrap_or_default();
+            let mut engine = open_engine(&cli)?;
+            if rate_base.is_some() {
+                engine = engine.with_policy(jiamao_domain::policy::Policy { difference_rate_base: *rate_base, ..Default::default() });
+            }
+            let r = engine.reconcile_full(book_no, *from, *to, st.as_ref().map(|s| (s, st_name.as_str()))).map_err(|e| app_failure(e, *json))?;
+            flush(&mut engine);
+            if *json {
+                return print_json(&r);
+            }
+            print_full_report(&r);
+            Ok(())
         }
         Command::Reconcile { book_no, from, to, stocktake, json, rate_base, .. } => {
             let st_text = stocktake.as_ref().map(|p| read_file(p, *json)).transpose()?;

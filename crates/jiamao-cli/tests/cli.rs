@@ -287,3 +287,81 @@ fn the_command_line_works_the_same_on_postgresql() {
     let verify = run(&["reconcile", "C52002600001", "--verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
 }
+
+/// `reconcile --full`: the default report's fields unchanged, plus the header and the extra 报核
+/// fields, checked by hand on the example.
+#[test]
+fn full_reconcile_adds_the_header_and_extra_fields() {
+    let Some(ex) = examples() else { return };
+    let env = Env::new();
+    let e = |f: &str| ex.join(f).display().to_string();
+    assert_eq!(env.run(&["book", "import", &e("book.json")]).status.code(), Some(0));
+    assert_eq!(env.run(&["list", "post", &e("lists.json"), "--json"]).status.code(), Some(0));
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(ex.join("expected.json")).expect("read")).expect("json");
+    let o = env.run(&["reconcile", "C52002600001", "--full", "--stocktake", &e("stocktake.json"), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let full = stdout_json(&o);
+    // Every default field is there with the same value.
+    for (k, m) in expected["reconcile"]["materials"].as_array().expect("array").iter().enumerate() {
+        for (name, v) in m.as_object().expect("object") {
+            assert_eq!(&full["materials"][k][name], v, "material {k} field {name}");
+        }
+    }
+    for (k, p) in expected["reconcile"]["products"].as_array().expect("array").iter().enumerate() {
+        for (name, v) in p.as_object().expect("object") {
+            assert_eq!(&full["products"][k][name], v, "product {k} field {name}");
+        }
+    }
+    // Header: import lists are priced material inflows (0615 I …001, …003 and the 0654 carry-in
+    // …013); export lists product exports and carry-outs (…002, …004, …007).
+    let h = &full["header"];
+    assert_eq!(h["from"], "2026-01-01");
+    assert_eq!(h["to"], "2026-11-18");
+    assert_eq!(h["import_lists"], 3);
+    assert_eq!(h["export_lists"], 3);
+    assert_eq!(h["import_amounts"]["502"], "185345"); // 103695 + 74750 + 6900
+    assert_eq!(h["export_amounts"]["502"], "175000"); // 78000 + 32000 + 65000
+    let dec = |v: &Value| v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).parse::<rust_decimal::Decimal>().expect("decimal");
+    let m1 = &full["materials"][0];
+    // Material 1: priced inflows 67500 + 56000 (imports) + 6900 (carry-in) over 95000.
+    let price = rust_decimal::Decimal::from(130_400) / rust_decimal::Decimal::from(95_000);
+    assert_eq!(dec(&m1["average_price"]), price.round_dp(5));
+    assert_eq!(m1["should_remain_amount"], "67449.06");
+    assert_eq!(dec(&m1["should_remain_amount"]), (dec(&m1["should_remain"]) * price).round_dp(2));
+    assert_eq!(dec(&m1["consumed_amount"]), (dec(&m1["consumed"]) * price).round_dp(2));
+    // The tangible loss is the accrued leftovers; the intangible one lies between 1/5 and 1/4 of
+    // it (i/t is 0.005/0.025 in version 1 and 0.005/0.02 in version 2).
+    assert_eq!(m1["tangible_loss"], m1["leftover_accrued"]);
+    let (t, i) = (dec(&m1["tangible_loss"]), dec(&m1["intangible_loss"]));
+    assert!(i >= t / rust_decimal::Decimal::from(5) && i <= t / rust_decimal::Decimal::from(4), "{m1}");
+    assert_eq!(full["materials"][1]["intangible_loss"], "0");
+    assert_eq!((&m1["increase"], &m1["decrease"]), (&Value::from("0"), &Value::from("0")));
+    assert_eq!(full["products"][0]["exported_amount"], "143000");
+    assert_eq!(full["products"][1]["carried_out_amount"], "32000");
+    assert!(full["products"][1].get("exported_amount").is_none());
+    // The default output keeps exactly the FORMAT.md fields.
+    let plain = stdout_json(&env.run(&["reconcile", "C52002600001", "--stocktake", &e("stocktake.json"), "--json"]));
+    assert_eq!(plain, expected["reconcile"]);
+    // Human form.
+    let human = env.run(&["reconcile", "C52002600001", "--full"]);
+    assert_eq!(human.status.code(), Some(0), "{}", text(&human));
+    assert!(text(&human).contains("import lists 3: 185345 (502)"), "{}", text(&human));
+
+    // After a closed cycle with adjustments, the next cycle's report shows them (核增 / 核减).
+    let env = Env::new();
+    assert_eq!(env.run(&["book", "import", &e("book.json")]).status.code(), Some(0));
+    assert_eq!(env.run(&["list", "post", &e("lists.json"), "--json"]).status.code(), Some(0));
+    let adj = env.write("adj.json", r#"{"book_no":"C52002600001","adjustments":[{"seq":1,"kind":"increase","qty":"10","reason":"agreed"},{"seq":2,"kind":"decrease","qty":"2.5","reason":"agreed"}]}"#);
+    let o = env.run(&["cycle", "close", "C52002600001", "--to", "2026-06-30", "--adjustments", &adj]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let next = stdout_json(&env.run(&["reconcile", "C52002600001", "--full", "--json"]));
+    assert_eq!(next["header"]["from"], "2026-07-01");
+    assert_eq!(next["header"]["import_lists"], 1);
+    assert_eq!(next["header"]["export_lists"], 1);
+    assert_eq!(next["materials"][0]["increase"], "10");
+    assert_eq!(next["materials"][1]["decrease"], "2.5");
+    // A range inside the cycle does not start right after the closure: no adjustments.
+    let mid = stdout_json(&env.run(&["reconcile", "C52002600001", "--full", "--from", "2026-08-01", "--to", "2026-09-30", "--json"]));
+    assert_eq!(mid["header"]["from"], "2026-08-01");
+    assert_eq!(mid["materials"][0]["increase"], "0");
+}

@@ -519,6 +519,22 @@ impl BookLedger {
         sum
     }
 
+    /// Every material's intangible (无形) process loss: Σ over its buckets of base·i/(t+i), the
+    /// complement of [`BookLedger::material_totals`]'s accrued leftovers within the process loss.
+    pub fn intangible_losses(&self) -> Vec<Decimal> {
+        (0..self.materials.len())
+            .map(|m| {
+                let mut sum = Decimal::ZERO;
+                for &b in self.book.material_buckets.get(m).map(Vec::as_slice).unwrap_or(&[]) {
+                    let (Some(bucket), Some(base)) = (self.book.leftover_buckets.get(b), self.leftover_base.get(b)) else { continue };
+                    let v = base.checked_mul(bucket.loss - bucket.tangible).and_then(|x| x.checked_div(bucket.loss));
+                    sum = v.and_then(|v| sum.checked_add(v)).unwrap_or(sum);
+                }
+                sum
+            })
+            .collect()
+    }
+
     pub fn product_totals(&self) -> &[ProductTotals] {
         &self.products
     }

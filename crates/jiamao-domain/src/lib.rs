@@ -20,6 +20,7 @@ pub mod movement;
 pub mod norms;
 pub mod policy;
 pub mod report;
+pub mod report_full;
 pub mod tax;
 
 pub use rust_decimal::Decimal;
