@@ -649,10 +649,16 @@ impl<S: Store> Engine<S> {
             }
         }
         let source = stocktake.map_or(String::new(), |s| s.1.to_owned());
+        let (ledger, before) = self.range_ledgers(book_no, from, to, &source)?;
+        report::reconcile_range_totals(&ledger, before.as_ref(), stocktake.map(|s| s.0), self.policy.difference_rate_base).map_err(|error| AppError::Book { source_name: source, error })
+    }
+
+    /// The ledgers of a report range: up to `to`, and up to the day before `from` (its opening).
+    fn range_ledgers(&mut self, book_no: &str, from: Option<NaiveDate>, to: Option<NaiveDate>, source: &str) -> Result<(BookLedger, Option<BookLedger>), AppError> {
         if let (Some(f), Some(t)) = (from, to) {
             if f > t {
                 let error = BookError { at: "--from".into(), rule: "range", message: format!("the range starts on {f}, after its end {t}") };
-                return Err(AppError::Book { source_name: source, error });
+                return Err(AppError::Book { source_name: source.to_owned(), error });
             }
         }
         let ledger = self.ledger_to(book_no, to)?;
@@ -660,7 +666,7 @@ impl<S: Store> Engine<S> {
             Some(day_before) => Some(self.ledger_to(book_no, Some(day_before))?),
             None => None,
         };
-        report::reconcile_range_totals(&ledger, before.as_ref(), stocktake.map(|s| s.0), self.policy.difference_rate_base).map_err(|error| AppError::Book { source_name: source, error })
+        Ok((ledger, before))
     }
 
     /// The extended 报核 report (`reconcile --full`, [`report_full::reconcile_full`]): the report of
@@ -669,17 +675,7 @@ impl<S: Store> Engine<S> {
     pub fn reconcile_full(&mut self, book_no: &str, from: Option<NaiveDate>, to: Option<NaiveDate>, stocktake: Option<(&StocktakeDoc, &str)>) -> Result<report_full::FullReport, AppError> {
         self.guard_book(Action::ReadReport, book_no)?;
         let source = stocktake.map_or(String::new(), |s| s.1.to_owned());
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                let error = BookError { at: "--from".into(), rule: "range", message: format!("the range starts on {f}, after its end {t}") };
-                return Err(AppError::Book { source_name: source, error });
-            }
-        }
-        let ledger = self.ledger_to(book_no, to)?;
-        let before = match from.and_then(|f| f.pred_opt()) {
-            Some(day_before) => Some(self.ledger_to(book_no, Some(day_before))?),
-            None => None,
-        };
+        let (ledger, before) = self.range_ledgers(book_no, from, to, &source)?;
         let key = self.known_key(book_no)?;
         let closed_to = ledger.closed_to();
         let cycle_start = closed_to.and_then(|c| c.succ_opt()).unwrap_or(ledger.book().valid_from);

@@ -301,28 +301,7 @@ fn print_full_report(r: &jiamao_domain::report_full::FullReport) {
     println!("import lists {}: {}; export lists {}: {}", h.import_lists, amounts(&h.import_amounts), h.export_lists, amounts(&h.export_amounts));
     for x in &r.materials {
         let m = &x.base;
-        println!(
-            "material {:>4}: opening {} + 核增 {} − 核减 {} + in {}/{}/{}/{} − consumed {} − domestic {} − re-exported {} − replaced {} − surplus out {} − destroyed {} = should remain {}{}",
-            m.seq,
-            m.opening,
-            x.increase,
-            x.decrease,
-            m.imported,
-            m.carried_in,
-            m.surplus_in,
-            m.replaced_in,
-            m.consumed,
-            m.domestic_sold,
-            m.re_exported,
-            m.replaced_out,
-            m.surplus_out,
-            m.destroyed,
-            m.should_remain,
-            match (&m.actual_remain, &m.difference) {
-                (Some(a), Some(d)) => format!("; actual {a}, difference {d}{}", m.difference_amount.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()),
-                _ => String::new(),
-            }
-        );
+        print_material_line(m, &format!(" + 核增 {} − 核减 {}", x.increase, x.decrease));
         println!("               leftovers accrued {}, disposed {}; loss tangible {}, intangible {}", m.leftover_accrued, m.leftover_disposed, x.tangible_loss, x.intangible_loss);
         if let Some(p) = &x.average_price {
             let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
@@ -517,26 +496,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let r = totals.report();
             println!("报核 reconciliation of book {}{}", r.book_no, to.map(|d| format!(" to {d}")).unwrap_or_default());
             for m in &r.materials {
-                println!(
-                    "material {:>4}: opening {} + in {}/{}/{}/{} − consumed {} − domestic {} − re-exported {} − replaced {} − surplus out {} − destroyed {} = should remain {}{}",
-                    m.seq,
-                    m.opening,
-                    m.imported,
-                    m.carried_in,
-                    m.surplus_in,
-                    m.replaced_in,
-                    m.consumed,
-                    m.domestic_sold,
-                    m.re_exported,
-                    m.replaced_out,
-                    m.surplus_out,
-                    m.destroyed,
-                    m.should_remain,
-                    match (&m.actual_remain, &m.difference) {
-                        (Some(a), Some(d)) => format!("; actual {a}, difference {d}{}", m.difference_amount.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()),
-                        _ => String::new(),
-                    }
-                );
+                print_material_line(m, "");
                 println!("               leftovers accrued {}, disposed {}", m.leftover_accrued, m.leftover_disposed);
             }
             for p in &r.products {
@@ -636,6 +596,30 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Gen(args) => gen::run(args).map_err(Failure::from),
         Command::BenchPages(args) => bench_pages::run(args).map_err(Failure::from),
     }
+}
+
+/// One material of a 报核 report in human form; `adjusted` follows the opening (核增 / 核减).
+fn print_material_line(m: &jiamao_domain::report::MaterialReport, adjusted: &str) {
+    println!(
+        "material {:>4}: opening {}{adjusted} + in {}/{}/{}/{} − consumed {} − domestic {} − re-exported {} − replaced {} − surplus out {} − destroyed {} = should remain {}{}",
+        m.seq,
+        m.opening,
+        m.imported,
+        m.carried_in,
+        m.surplus_in,
+        m.replaced_in,
+        m.consumed,
+        m.domestic_sold,
+        m.re_exported,
+        m.replaced_out,
+        m.surplus_out,
+        m.destroyed,
+        m.should_remain,
+        match (&m.actual_remain, &m.difference) {
+            (Some(a), Some(d)) => format!("; actual {a}, difference {d}{}", m.difference_amount.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()),
+            _ => String::new(),
+        }
+    );
 }
 
 /// Pads to a terminal width, counting CJK characters as two columns.
