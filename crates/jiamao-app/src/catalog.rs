@@ -175,10 +175,21 @@ impl<S: Store> Engine<S> {
     }
 
     /// The catalog the checks read: the latest loaded version (only it is decoded) and the settings.
-    pub(crate) fn catalog_in_force(&mut self) -> Result<Option<CatalogState>, AppError> {
+    /// Decoded once and kept while the stored documents (the latest version and the settings) stay
+    /// the same: posting reads it once per batch.
+    pub(crate) fn catalog_in_force(&mut self) -> Result<Option<std::sync::Arc<CatalogState>>, AppError> {
         let Some(p) = self.store.policies(CATALOG)?.pop() else { return Ok(None) };
+        let mut ids = vec![p.id];
+        ids.extend(self.store.policies(SETTINGS)?.iter().map(|x| x.id));
+        if let Some((cached, state)) = &self.catalog_cache {
+            if *cached == ids {
+                return Ok(Some(std::sync::Arc::clone(state)));
+            }
+        }
         let version = version_of(&p)?;
-        Ok(Some(CatalogState { version, settings: self.stored_settings()? }))
+        let state = std::sync::Arc::new(CatalogState { version, settings: self.stored_settings()? });
+        self.catalog_cache = Some((ids, std::sync::Arc::clone(&state)));
+        Ok(Some(state))
     }
 
     /// The admission checks of a filing or change (RULES.md §13, §2.3): a filing checks every item on
@@ -261,7 +272,7 @@ impl<S: Store> Engine<S> {
             Some(s) => s.settings.clone(),
             None => self.stored_settings()?,
         };
-        let old = old.map(|s| s.version);
+        let old = old.map(|s| s.version.clone());
         let (added, removed, changed) = match &old {
             Some(o) => {
                 let d = catalog::diff(o, new);

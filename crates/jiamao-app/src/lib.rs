@@ -131,6 +131,8 @@ pub struct Engine<S: Store> {
     tax: Option<tax::TaxTables>,
     /// Who acts (set per request).
     ctx: platform::Ctx,
+    /// The decoded catalog in force, with the ids of the documents it was built from.
+    catalog_cache: Option<(Vec<i64>, std::sync::Arc<catalog::CatalogState>)>,
     /// Events of the write under way, appended just before its commit.
     pending_events: Vec<jiamao_store::EventRecord>,
     /// Recent failed logins by login (login throttling).
@@ -168,6 +170,7 @@ impl<S: Store> Engine<S> {
             checkpoint_lines: DEFAULT_CHECKPOINT_LINES,
             tax: None,
             ctx: platform::Ctx::default(),
+            catalog_cache: None,
             pending_events: Vec::new(),
             login_failures: HashMap::new(),
         }
@@ -558,7 +561,7 @@ impl<S: Store> Engine<S> {
                 outcomes.push(ListOutcome::rejected(list_no, &unknown_book(&list.book_no)));
                 continue;
             };
-            if let Some(r) = catalog::refuse_list(catalog_now.as_ref(), loaded.ledger.book(), &list) {
+            if let Some(r) = catalog::refuse_list(catalog_now.as_deref(), loaded.ledger.book(), &list) {
                 outcomes.push(ListOutcome::rejected(list_no, &r));
                 continue;
             }
