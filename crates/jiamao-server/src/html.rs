@@ -259,6 +259,11 @@ pub(crate) fn th(c: &Chrome, k: &str, numeric: bool) -> String {
     format!("<th scope=\"col\"{class}>{}</th>", escape(c.t(k)))
 }
 
+/// The header cells of a table: each key translated, numeric columns right-aligned.
+pub(crate) fn head_cells(c: &Chrome, columns: &[(&str, bool)]) -> String {
+    columns.iter().map(|(k, numeric)| th(c, k, *numeric)).collect()
+}
+
 pub(crate) fn td(text: &str) -> String {
     format!("<td>{}</td>", escape(text))
 }

@@ -4,7 +4,7 @@
 //! declared 单耗 against the standards' maxima. Pure rendering.
 
 use crate::charts::{self, UcBar};
-use crate::html::{csrf_field, escape, page, path_segment, td, td_num, td_nw, th, Chrome};
+use crate::html::{csrf_field, escape, head_cells, page, path_segment, td, td_num, td_nw, Chrome};
 use crate::i18n::{fill, key};
 use jiamao_domain::norms::{LineCheck, ReviewState, Verdict};
 use std::fmt::Write as _;
@@ -166,20 +166,21 @@ pub(crate) fn review(c: &Chrome, v: &ReviewView) -> String {
         return page(c, c.t("review.title"), &body);
     }
     body.push_str("<div class=\"scroll\">\n<table data-testid=\"review-queue\">\n<thead><tr>");
-    for (k, numeric) in [
-        ("review.book", false),
-        ("review.product", false),
-        ("review.hs", false),
-        ("review.version", false),
-        ("review.valid_from", false),
-        ("review.state", false),
-        ("review.flagged", true),
-        ("review.comparison", false),
-        ("review.last", false),
-        ("review.action", false),
-    ] {
-        body.push_str(&th(c, k, numeric));
-    }
+    body.push_str(&head_cells(
+        c,
+        &[
+            ("review.book", false),
+            ("review.product", false),
+            ("review.hs", false),
+            ("review.version", false),
+            ("review.valid_from", false),
+            ("review.state", false),
+            ("review.flagged", true),
+            ("review.comparison", false),
+            ("review.last", false),
+            ("review.action", false),
+        ],
+    ));
     body.push_str("</tr></thead>\n<tbody>\n");
     for r in &v.rows {
         let book_href = format!("/books/{}", path_segment(&r.book_no));

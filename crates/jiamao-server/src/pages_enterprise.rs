@@ -3,7 +3,7 @@
 //! Pure rendering: the views are read from the engine by `crate::web`.
 
 use crate::charts::{self, BalancePoint};
-use crate::html::{escape, facts, page, path_segment, td, td_num, td_nw, th, Chrome};
+use crate::html::{escape, facts, head_cells, page, path_segment, td, td_num, td_nw, th, Chrome};
 use crate::i18n::{fill, key};
 use chrono::NaiveDate;
 use jiamao_domain::book::Family;
@@ -158,20 +158,21 @@ pub(crate) fn dashboard(c: &Chrome, v: &DashboardView) -> String {
         return page(c, c.t("site.name"), &body);
     }
     body.push_str("<div class=\"scroll\">\n<table class=\"wide\" data-testid=\"books\">\n<thead><tr>");
-    for (k, numeric) in [
-        ("book.no", false),
-        ("book.revision", true),
-        ("book.type", false),
-        ("book.operator", false),
-        ("book.master_customs", false),
-        ("book.valid", false),
-        ("book.cycle", false),
-        ("book.report_due", false),
-        ("book.lists_posted", true),
-        ("book.reports", false),
-    ] {
-        body.push_str(&th(c, k, numeric));
-    }
+    body.push_str(&head_cells(
+        c,
+        &[
+            ("book.no", false),
+            ("book.revision", true),
+            ("book.type", false),
+            ("book.operator", false),
+            ("book.master_customs", false),
+            ("book.valid", false),
+            ("book.cycle", false),
+            ("book.report_due", false),
+            ("book.lists_posted", true),
+            ("book.reports", false),
+        ],
+    ));
     body.push_str("</tr></thead>\n<tbody>\n");
     for b in &v.books {
         let href = escape(&book_href(&b.book_no));
@@ -320,19 +321,20 @@ pub(crate) fn reconcile_tables(c: &Chrome, book_no: &str, materials: &[ItemView]
     body.push_str("</tbody>\n</table>\n</div>\n");
 
     let _ = write!(body, "<div class=\"scroll\">\n<table class=\"wide\" data-testid=\"reconcile-products\">\n<caption>{}</caption>\n<thead><tr>", escape(c.t("recon.products")));
-    for (k, numeric) in [
-        ("recon.seq", true),
-        ("recon.name", false),
-        ("recon.unit", false),
-        ("recon.exported", true),
-        ("recon.carried_out", true),
-        ("recon.product_domestic_sold", true),
-        ("recon.returned", true),
-        ("recon.reexported", true),
-        ("recon.product_destroyed", true),
-    ] {
-        body.push_str(&th(c, k, numeric));
-    }
+    body.push_str(&head_cells(
+        c,
+        &[
+            ("recon.seq", true),
+            ("recon.name", false),
+            ("recon.unit", false),
+            ("recon.exported", true),
+            ("recon.carried_out", true),
+            ("recon.product_domestic_sold", true),
+            ("recon.returned", true),
+            ("recon.reexported", true),
+            ("recon.product_destroyed", true),
+        ],
+    ));
     body.push_str("</tr></thead>\n<tbody>\n");
     for p in &report.products {
         let it = item(products, p.seq);
@@ -435,18 +437,19 @@ pub(crate) fn book(c: &Chrome, v: &BookView) -> String {
     let _ = writeln!(body, "<p><a href=\"{href}/reconcile\">{}</a></p>", escape(c.t("book.reconcile_link")));
 
     let _ = write!(body, "<h2>{}</h2>\n<div class=\"scroll\">\n<table data-testid=\"materials\">\n<thead><tr>", escape(c.t("book.materials")));
-    for (k, numeric) in [
-        ("book.material_seq", true),
-        ("book.part_no", false),
-        ("book.hs_code", false),
-        ("book.name", false),
-        ("book.unit", false),
-        ("book.authorized_qty", true),
-        ("book.opening_qty", true),
-        ("book.balance", true),
-    ] {
-        body.push_str(&th(c, k, numeric));
-    }
+    body.push_str(&head_cells(
+        c,
+        &[
+            ("book.material_seq", true),
+            ("book.part_no", false),
+            ("book.hs_code", false),
+            ("book.name", false),
+            ("book.unit", false),
+            ("book.authorized_qty", true),
+            ("book.opening_qty", true),
+            ("book.balance", true),
+        ],
+    ));
     body.push_str("</tr></thead>\n<tbody>\n");
     for m in &v.materials {
         let balance = v.balance.materials.iter().find(|b| b.seq == m.seq).map_or("", |b| b.balance.as_str());
@@ -467,9 +470,7 @@ pub(crate) fn book(c: &Chrome, v: &BookView) -> String {
     body.push_str("</tbody>\n</table>\n</div>\n");
 
     let _ = write!(body, "<h2>{}</h2>\n<div class=\"scroll\">\n<table data-testid=\"products\">\n<thead><tr>", escape(c.t("book.products")));
-    for (k, numeric) in [("book.product_seq", true), ("book.part_no", false), ("book.hs_code", false), ("book.name", false), ("book.unit", false)] {
-        body.push_str(&th(c, k, numeric));
-    }
+    body.push_str(&head_cells(c, &[("book.product_seq", true), ("book.part_no", false), ("book.hs_code", false), ("book.name", false), ("book.unit", false)]));
     body.push_str("</tr></thead>\n<tbody>\n");
     for p in &v.products {
         let _ = writeln!(body, "<tr>{}{}{}{}{}</tr>", td_num(&p.seq.to_string()), td_nw(&p.part_no), td_nw(&p.hs_code), td(&p.name), td_nw(&unit_label(&p.unit)));
@@ -715,9 +716,10 @@ pub(crate) fn material(c: &Chrome, v: &MaterialView) -> String {
         let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(c.t("material.no_by_version")));
     } else {
         body.push_str("<div class=\"scroll\">\n<table class=\"wide\" data-testid=\"by-version\">\n<thead><tr>");
-        for (k, numeric) in [("material.product", false), ("material.version", false), ("material.figure", false), ("material.lines", true), ("material.product_qty", true), ("material.qty", true)] {
-            body.push_str(&th(c, k, numeric));
-        }
+        body.push_str(&head_cells(
+            c,
+            &[("material.product", false), ("material.version", false), ("material.figure", false), ("material.lines", true), ("material.product_qty", true), ("material.qty", true)],
+        ));
         body.push_str("</tr></thead>\n<tbody>\n");
         for b in &e.by_product_version {
             let _ = writeln!(
@@ -736,23 +738,24 @@ pub(crate) fn material(c: &Chrome, v: &MaterialView) -> String {
 
     let _ = writeln!(body, "<h2>{}</h2>", escape(c.t("material.contributions")));
     body.push_str("<div class=\"scroll\">\n<table class=\"wide\" data-testid=\"contributions\">\n<thead><tr>");
-    for (k, numeric) in [
-        ("material.date", false),
-        ("material.list", false),
-        ("material.trade_mode", false),
-        ("material.line", true),
-        ("material.figure", false),
-        ("material.qty", true),
-        ("material.product", false),
-        ("material.version", false),
-        ("material.product_qty", true),
-        ("material.uc", true),
-        ("material.share", true),
-        ("material.leftover", true),
-        ("material.amount", true),
-    ] {
-        body.push_str(&th(c, k, numeric));
-    }
+    body.push_str(&head_cells(
+        c,
+        &[
+            ("material.date", false),
+            ("material.list", false),
+            ("material.trade_mode", false),
+            ("material.line", true),
+            ("material.figure", false),
+            ("material.qty", true),
+            ("material.product", false),
+            ("material.version", false),
+            ("material.product_qty", true),
+            ("material.uc", true),
+            ("material.share", true),
+            ("material.leftover", true),
+            ("material.amount", true),
+        ],
+    ));
     body.push_str("</tr></thead>\n<tbody>\n");
     for x in &e.contributions {
         let product = x.product_seq.map(|s| format!("{s} {}", product_name(s))).unwrap_or_default();

@@ -4,7 +4,7 @@
 //! verification (each chain intact or its first broken link) and the administrator's accounts (add,
 //! disable). Pure rendering: the views are read from the engine by `crate::web`.
 
-use crate::html::{csrf_field, date_input, escape, page, path_segment, td, td_num, td_nw, th, Chrome, DateField};
+use crate::html::{csrf_field, date_input, escape, head_cells, page, path_segment, td, td_num, td_nw, th, Chrome, DateField};
 use crate::i18n::{fill, key};
 use crate::pages_enterprise::book_type_key;
 use crate::pages_ledger::goods_key;
@@ -371,9 +371,7 @@ pub(crate) fn catalogs(c: &Chrome, v: &CatalogsView) -> String {
         let _ = writeln!(body, "<p class=\"note\" data-testid=\"no-catalogs\">{}</p>", escape(c.t("catalog.none")));
     } else {
         body.push_str("<div class=\"scroll\">\n<table data-testid=\"catalog-versions\">\n<thead><tr>");
-        for (k, numeric) in [("catalog.name", false), ("catalog.entries", true), ("catalog.valid_from", false), ("catalog.in_force", false)] {
-            body.push_str(&th(c, k, numeric));
-        }
+        body.push_str(&head_cells(c, &[("catalog.name", false), ("catalog.entries", true), ("catalog.valid_from", false), ("catalog.in_force", false)]));
         body.push_str("</tr></thead>\n<tbody>\n");
         for x in &v.versions {
             let _ = writeln!(
@@ -493,9 +491,7 @@ pub(crate) fn audit(c: &Chrome, v: &AuditView) -> String {
         let _ = writeln!(body, "<p class=\"ok\" data-testid=\"no-altered\">{}</p>", escape(&fill(c.t("audit.none_altered"), &[("lists", &r.lists_checked.to_string())])));
     } else {
         body.push_str("<div class=\"scroll\">\n<table data-testid=\"altered-lists\">\n<thead><tr>");
-        for (k, numeric) in [("impact.enterprise", false), ("lists.list_no", false), ("audit.chain", false), ("audit.link", true)] {
-            body.push_str(&th(c, k, numeric));
-        }
+        body.push_str(&head_cells(c, &[("impact.enterprise", false), ("lists.list_no", false), ("audit.chain", false), ("audit.link", true)]));
         body.push_str("</tr></thead>\n<tbody>\n");
         for a in &r.altered_lists {
             let _ = writeln!(body, "<tr>{}{}{}{}</tr>", td_nw(&a.enterprise), td_nw(&a.list_no), td_nw(&a.chain), td_num(&a.seq.to_string()));
