@@ -259,12 +259,8 @@ impl<S: Store> Engine<S> {
     /// enterprise's roles only.
     pub fn add_user(&mut self, login: &str, role: Role, enterprise: Option<&str>, customs: Option<&str>, province: Option<&str>, password: &str) -> Result<AccountView, AppError> {
         let login = login.trim();
-        if login.is_empty() || login.len() > 64 || login.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(AppError::Input("a login is 1 to 64 characters without spaces".to_owned()));
-        }
-        if password.chars().count() < 10 {
-            return Err(AppError::Input("a password has at least 10 characters".to_owned()));
-        }
+        access::check_login(login).map_err(AppError::Input)?;
+        access::check_password(password).map_err(AppError::Input)?;
         access::check_account(role, enterprise, customs, province).map_err(AppError::Input)?;
         if let Some(e) = enterprise {
             jiamao_domain::codes::Uscc::parse(e).map_err(|e| AppError::Input(format!("--enterprise: {e}")))?;

@@ -395,14 +395,39 @@ pub fn event_visible(p: &Principal, kind: &str, target: &Target<'_>) -> bool {
     by_kind && (target.enterprise.is_none_or(str::is_empty) || covers(id, target))
 }
 
+/// The rule for a login: 1 to 64 characters, no spaces or control characters.
+pub fn check_login(login: &str) -> Result<(), String> {
+    if login.is_empty() || login.len() > 64 || login.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("a login is 1 to 64 characters without spaces".to_owned());
+    }
+    Ok(())
+}
+
+/// The rule for a password: at least 10 characters.
+pub fn check_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < 10 {
+        return Err("a password has at least 10 characters".to_owned());
+    }
+    Ok(())
+}
+
+/// The rule for a province: the 2 digits that begin its region codes.
+pub fn check_province(province: &str) -> Result<(), String> {
+    if province.len() == 2 && province.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("a province is 2 digits (the start of its region codes)".to_owned())
+    }
+}
+
 /// Checks that an account's jurisdiction fields fit its role.
 pub fn check_account(role: Role, enterprise: Option<&str>, customs: Option<&str>, province: Option<&str>) -> Result<(), String> {
     let need = role.needs();
     let ok = match need {
         Jurisdiction::Enterprise => enterprise.is_some() && customs.is_none() && province.is_none(),
         Jurisdiction::Customs => customs.is_some_and(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit())) && enterprise.is_none(),
-        Jurisdiction::Province => province.is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit())) && enterprise.is_none() && customs.is_none(),
-        Jurisdiction::None => enterprise.is_none() && customs.is_none() && province.is_none_or(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit())),
+        Jurisdiction::Province => province.is_some_and(|p| check_province(p).is_ok()) && enterprise.is_none() && customs.is_none(),
+        Jurisdiction::None => enterprise.is_none() && customs.is_none() && province.is_none_or(|p| check_province(p).is_ok()),
     };
     if ok {
         return Ok(());

@@ -59,9 +59,46 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
 }
 
-/// Whether the body is a form (`application/x-www-form-urlencoded`).
-fn is_form(headers: &HeaderMap) -> bool {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+/// The kind of form a body is, when it is a page's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FormKind {
+    /// `application/x-www-form-urlencoded`.
+    Urlencoded,
+    /// `multipart/form-data` (a form with a file).
+    Multipart,
+}
+
+fn form_kind(headers: &HeaderMap) -> Option<FormKind> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())?.trim_start().to_ascii_lowercase();
+    if ct.starts_with("application/x-www-form-urlencoded") {
+        Some(FormKind::Urlencoded)
+    } else if ct.starts_with("multipart/form-data") {
+        Some(FormKind::Multipart)
+    } else {
+        None
+    }
+}
+
+/// The `_csrf` field of a page's form body (read from a copy; the handler reads the body again).
+async fn form_csrf(kind: FormKind, headers: &HeaderMap, bytes: &axum::body::Bytes) -> Option<String> {
+    let value = match kind {
+        FormKind::Urlencoded => crate::web::form_value(&String::from_utf8_lossy(bytes), "_csrf"),
+        FormKind::Multipart => {
+            use axum::extract::FromRequest;
+            let mut copy = Request::new(axum::body::Body::from(bytes.clone()));
+            copy.headers_mut().insert(header::CONTENT_TYPE, headers.get(header::CONTENT_TYPE)?.clone());
+            let mut m = axum::extract::Multipart::from_request(copy, &()).await.ok()?;
+            let mut found = None;
+            while let Ok(Some(field)) = m.next_field().await {
+                if field.name() == Some("_csrf") && field.file_name().is_none() {
+                    found = field.text().await.ok();
+                    break;
+                }
+            }
+            found
+        }
+    };
+    value.filter(|v| !v.is_empty())
 }
 
 fn is_public(method: &Method, path: &str) -> bool {
@@ -98,14 +135,15 @@ pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<Shared
         let session = cookie(request.headers(), SESSION_COOKIE);
         let mut csrf = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let changes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-        // A page's form (application/x-www-form-urlencoded) carries the token in its `_csrf` field
-        // instead of the header: the same check.
-        if csrf.is_none() && changes && bearer.is_none() && session.is_some() && is_form(request.headers()) {
+        // A page's form (urlencoded, or multipart with a file) carries the token in its `_csrf`
+        // field instead of the header: the same check.
+        if let Some(kind) = form_kind(request.headers()).filter(|_| csrf.is_none() && changes && bearer.is_none() && session.is_some()) {
             let (parts, body) = request.into_parts();
             let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await else {
-                return ApiError::new(StatusCode::BAD_REQUEST, "bad_body", "the form could not be read (at most 16 MiB)").into_response();
+                let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the form could not be read (at most 16 MiB)");
+                return if api { e.into_response() } else { crate::web::error_page(&e) };
             };
-            csrf = crate::web::form_value(&String::from_utf8_lossy(&bytes), "_csrf").filter(|v| !v.is_empty());
+            csrf = form_csrf(kind, &parts.headers, &bytes).await;
             request = Request::from_parts(parts, axum::body::Body::from(bytes));
         }
         if bearer.is_none() && session.is_none() {
@@ -130,7 +168,9 @@ pub(crate) async fn authenticate<S: Store + 'static>(State(engine): State<Shared
             Ok(Ok(Ok((identity, csrf_ok)))) => {
                 if changes && !csrf_ok {
                     refused(&ctx, &method, &path, "a change with a session cookie and no valid CSRF token");
-                    return ApiError::new(StatusCode::FORBIDDEN, "csrf", format!("a change made with a session needs its CSRF token in the {CSRF_HEADER} header")).into_response();
+                    let e =
+                        ApiError::new(StatusCode::FORBIDDEN, "csrf", format!("a change made with a session needs its CSRF token in the {CSRF_HEADER} header (or the _csrf field of the page's form)"));
+                    return if api { e.into_response() } else { crate::web::error_page(&e) };
                 }
                 identity
             }

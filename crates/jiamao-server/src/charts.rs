@@ -1,5 +1,6 @@
-//! Charts drawn on the server as inline SVG (no script): a material's balance over time, and the
-//! declared 单耗 of a book's versions against the national standard's maximum.
+//! Charts drawn on the server as inline SVG (no script): a material's balance over time, the
+//! declared 单耗 of a book's versions against the national standard's maximum, and the stocktake's
+//! differences by material.
 //!
 //! The figures are exact decimals until the last moment: the balance after each day is the ledger's
 //! own 应剩余 formula ([`MaterialTotals::should_remain`]) over the drill-down's contributions; only
@@ -216,6 +217,65 @@ pub(crate) fn uc_svg(c: &Chrome, id: &str, book_no: &str, bars: &[UcBar]) -> Str
     svg
 }
 
+/// One material's stocktake difference (实际剩余 − 应剩余) as the chart draws it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DiffBar {
+    pub seq: u32,
+    pub name: String,
+    pub difference: Decimal,
+}
+
+/// Materials drawn in one differences chart at most (the largest differences).
+pub(crate) const DIFF_BARS: usize = 40;
+
+/// The SVG of the stocktake's differences by material (`data-testid="differences-chart"`): one bar
+/// per material from a middle axis, shortages (negative) to the left in red, surpluses to the right;
+/// the [`DIFF_BARS`] largest by absolute value, largest first.
+pub(crate) fn differences_svg(c: &Chrome, book_no: &str, bars: &[DiffBar]) -> String {
+    const ROW: f64 = 24.0;
+    const LABEL: f64 = 220.0;
+    const TOP_D: f64 = 12.0;
+    let mut shown: Vec<&DiffBar> = bars.iter().collect();
+    shown.sort_by(|a, b| b.difference.abs().cmp(&a.difference.abs()).then(a.seq.cmp(&b.seq)));
+    shown.truncate(DIFF_BARS);
+    let height = TOP_D + ROW * shown.len().max(1) as f64 + 14.0;
+    let title = fill(c.t("chart.diff.title"), &[("book_no", book_no)]);
+    let desc = fill(c.t("chart.diff.desc"), &[("n", &shown.len().to_string()), ("total", &bars.len().to_string())]);
+    let top = shown.iter().map(|b| float(b.difference.abs())).fold(0.0f64, f64::max);
+    let top = if top > 0.0 { top } else { 1.0 };
+    let mid = LABEL + (W - LABEL) / 2.0;
+    let half = (W - LABEL) / 2.0 - 70.0;
+    let mut svg = format!(
+        "<svg class=\"chart\" data-testid=\"differences-chart\" role=\"img\" aria-labelledby=\"diff-title diff-desc\" viewBox=\"0 0 {W} {height:.0}\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\">\n<title id=\"diff-title\">{}</title>\n<desc id=\"diff-desc\">{}</desc>\n<line x1=\"{mid:.1}\" y1=\"{:.1}\" x2=\"{mid:.1}\" y2=\"{:.1}\" stroke=\"#8c959f\"/>\n",
+        escape(&title),
+        escape(&desc),
+        TOP_D - 4.0,
+        height - 6.0,
+    );
+    for (i, b) in shown.iter().enumerate() {
+        let v = float(b.difference);
+        let w = (v.abs() / top * half).max(1.0);
+        let y = TOP_D + ROW * i as f64;
+        let text = report_qty(b.difference);
+        let tip = fill(c.t("chart.diff.tip"), &[("seq", &b.seq.to_string()), ("name", &b.name), ("difference", &text)]);
+        let (x, colour, tx, anchor) = if v < 0.0 { (mid - w, "#b42318", mid - w - 4.0, "end") } else { (mid, "#0b5cad", mid + w + 4.0, "start") };
+        let _ = writeln!(
+            svg,
+            "<g data-seq=\"{seq}\"><title>{tip}</title><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#1f2328\">{seq} {name}</text><rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"14\" fill=\"{colour}\"/><text x=\"{tx:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"{anchor}\" fill=\"#57606a\">{}</text></g>",
+            LABEL - 6.0,
+            y + 15.0,
+            y + 4.0,
+            y + 15.0,
+            escape(&text),
+            seq = b.seq,
+            tip = escape(&tip),
+            name = escape(&b.name),
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,5 +327,19 @@ mod tests {
         let svg = balance_svg(&c, "m", "035", d("0"), &pts);
         assert!(svg.contains("stroke-dasharray"), "a negative balance draws the zero line");
         assert!(svg.contains("2026-02-10: -50"), "{svg}");
+    }
+    #[test]
+    fn the_differences_chart_draws_the_largest_first_shortages_left() {
+        let c = crate::html::tests::chrome(Lang::Zh);
+        let mut bars: Vec<DiffBar> = (1..=50).map(|i| DiffBar { seq: i, name: format!("m{i}"), difference: Decimal::from(i) }).collect();
+        bars.push(DiffBar { seq: 99, name: "<short>".into(), difference: d("-100.5") });
+        let svg = differences_svg(&c, "C1", &bars);
+        assert_eq!(svg.matches("<g data-seq=").count(), DIFF_BARS, "at most {DIFF_BARS} bars");
+        let first = svg.find("<g data-seq=\"99\"").unwrap_or(usize::MAX);
+        assert!(first < svg.find("<g data-seq=\"50\"").unwrap_or(0), "the largest difference first");
+        assert!(!svg.contains("data-seq=\"1\""), "the smallest are left out");
+        assert!(svg.contains("&lt;short&gt;") && !svg.contains("<short>"));
+        assert!(svg.contains("fill=\"#b42318\""), "a shortage is red");
+        assert!(svg.contains(">-100.5<"), "{svg}");
     }
 }

@@ -37,11 +37,6 @@ pub(crate) fn path_segment(s: &str) -> String {
     out
 }
 
-/// JSON for a `<script type="application/json">` block: no `<` can close the element early.
-pub(crate) fn script_json(value: &serde_json::Value) -> String {
-    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
-}
-
 const STYLE: &str = "\
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;margin:0;color:#1f2328;background:#f6f8fa;line-height:1.5}
@@ -49,6 +44,8 @@ a{color:#0b5cad}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,summary:focus-visible{outline:3px solid #f0a500;outline-offset:2px}
 .skip{position:absolute;left:-999px;top:0;background:#fff;padding:.4rem .8rem;z-index:2}
 .skip:focus{left:.5rem}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+[aria-busy=true]{opacity:.6;transition:opacity .2s}
 header{background:#0b3d66;color:#fff}
 header .bar{max-width:80rem;margin:0 auto;padding:.6rem 1.5rem;display:flex;flex-wrap:wrap;align-items:center;gap:.4rem 1.5rem}
 header a{color:#fff}
@@ -136,6 +133,108 @@ form.filters,form.filters .field{flex-direction:column;align-items:stretch}
 }
 ";
 
+/// The one script of the pages (no library): forms and sort/page links inside the page's `<main>`
+/// are sent with `fetch` and only their region is replaced (the element with `data-region` around
+/// them, else all of `<main>`), as htmx would; the address follows for GET forms and links, and the
+/// back button works. A field with `data-check` is checked as it changes by `GET /check`, the same
+/// rule the form's handler and the API apply, its message shown next to it. Without the script every
+/// form and link works as plain HTML.
+const SCRIPT: &str = r#"(function () {
+  'use strict';
+  var main = document.getElementById('main'), live = document.getElementById('jm-status');
+  var T = { loading: document.body.getAttribute('data-loading') || '', updated: document.body.getAttribute('data-updated') || '', failed: document.body.getAttribute('data-failed') || '' };
+  function say(text) { live.textContent = text; }
+  function rerun(root) {
+    root.querySelectorAll('script').forEach(function (old) {
+      if (old.type && old.type !== 'text/javascript') { return; }
+      var s = document.createElement('script'); s.textContent = old.textContent; old.replaceWith(s);
+    });
+  }
+  function swap(text, regionId) {
+    var doc = new DOMParser().parseFromString(text, 'text/html');
+    var fresh = regionId ? doc.getElementById(regionId) : null, target = regionId ? document.getElementById(regionId) : null;
+    var newMain = doc.getElementById('main');
+    if (!fresh || !target) { if (!newMain) { return null; } main.innerHTML = newMain.innerHTML; target = main; }
+    else { target.replaceWith(fresh); target = fresh; }
+    document.title = doc.title;
+    var sw = doc.querySelector('[data-testid="lang-switch"]'), mine = document.querySelector('[data-testid="lang-switch"]');
+    if (sw && mine) { mine.setAttribute('href', sw.getAttribute('href')); }
+    rerun(target);
+    return target;
+  }
+  function settle(target, activeId) {
+    var again = activeId ? document.getElementById(activeId) : null;
+    var focus = again && target.contains(again) ? again : (target.querySelector('[role=alert], [aria-invalid=true]') || target.querySelector('h1, h2') || target);
+    if (!focus.hasAttribute('tabindex') && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA|SUMMARY)$/.test(focus.tagName)) { focus.setAttribute('tabindex', '-1'); }
+    focus.focus({ preventScroll: focus === again });
+    say(T.updated.replace('{title}', document.title));
+  }
+  function go(method, url, body, headers, regionId, push, fallback) {
+    var busy = (regionId && document.getElementById(regionId)) || main;
+    var activeId = document.activeElement && document.activeElement.id;
+    busy.setAttribute('aria-busy', 'true'); say(T.loading);
+    fetch(url, { method: method, body: body, headers: headers, credentials: 'same-origin' }).then(function (r) {
+      return r.text().then(function (text) {
+        busy.removeAttribute('aria-busy');
+        var ct = r.headers.get('content-type') || '';
+        if (r.redirected && new URL(r.url).pathname === '/login') { location.assign(r.url); return; }
+        if (ct.indexOf('text/html') !== 0) { say(T.failed + ' (HTTP ' + r.status + ')'); return; }
+        var target = swap(text, regionId);
+        if (!target) { fallback(); return; }
+        if (push || r.redirected) { history.pushState({ jiamao: true }, '', r.url); }
+        settle(target, activeId);
+      });
+    }).catch(function () { busy.removeAttribute('aria-busy'); say(T.failed); if (method === 'GET') { fallback(); } });
+  }
+  function region(el) { var r = el.closest('[data-region]'); return r && r.id ? r.id : null; }
+  document.addEventListener('submit', function (ev) {
+    var form = ev.target;
+    if (ev.defaultPrevented || !main.contains(form) || form.hasAttribute('data-full')) { return; }
+    ev.preventDefault();
+    var data = new FormData(form, ev.submitter || undefined);
+    var method = (form.getAttribute('method') || 'get').toUpperCase(), id = region(form);
+    if (method === 'GET') {
+      var u = new URL(form.action, location.href); u.hash = '';
+      u.search = new URLSearchParams(Array.from(data.entries()).filter(function (e) { return typeof e[1] === 'string'; })).toString();
+      go('GET', u.href, null, {}, id, true, function () { location.assign(u.href); });
+    } else {
+      var token = form.querySelector('input[name="_csrf"]');
+      var multipart = (form.getAttribute('enctype') || '').toLowerCase() === 'multipart/form-data';
+      go('POST', form.action, multipart ? data : new URLSearchParams(data), { 'X-CSRF-Token': token ? token.value : '' }, id, false, function () {});
+    }
+  });
+  document.addEventListener('click', function (ev) {
+    var a = ev.target.closest && ev.target.closest('a[data-partial]');
+    if (!a || ev.defaultPrevented || ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey || !main.contains(a)) { return; }
+    ev.preventDefault();
+    go('GET', a.href, null, {}, region(a), true, function () { location.assign(a.href); });
+  });
+  window.addEventListener('popstate', function () { go('GET', location.href, null, {}, null, false, function () { location.reload(); }); });
+  function show(input, message) {
+    var id = input.id + '-error', el = document.getElementById(id);
+    var described = (input.getAttribute('aria-describedby') || '').split(' ').filter(function (x) { return x && x !== id; });
+    if (!message) {
+      input.removeAttribute('aria-invalid'); if (el) { el.remove(); }
+      if (described.length) { input.setAttribute('aria-describedby', described.join(' ')); } else { input.removeAttribute('aria-describedby'); }
+      return;
+    }
+    if (!el) { el = document.createElement('span'); el.id = id; el.className = 'error'; el.setAttribute('role', 'alert'); el.setAttribute('data-testid', 'field-error'); input.insertAdjacentElement('afterend', el); }
+    el.textContent = message; input.setAttribute('aria-invalid', 'true');
+    described.push(id); input.setAttribute('aria-describedby', described.join(' '));
+  }
+  document.addEventListener('change', function (ev) {
+    var input = ev.target, rule = input.getAttribute && input.getAttribute('data-check');
+    if (!rule || !input.id) { return; }
+    var value = input.value.trim();
+    if (value === '') { show(input, ''); return; }
+    fetch('/check?rule=' + encodeURIComponent(rule) + '&value=' + encodeURIComponent(value), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) { if (j && input.value.trim() === value) { show(input, j.ok ? '' : j.message); } })
+      .catch(function () {});
+  });
+})();
+"#;
+
 /// The account a page is shown to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Account {
@@ -210,7 +309,7 @@ pub(crate) fn page(c: &Chrome, title: &str, body: &str) -> String {
     };
     let nav = if nav.is_empty() { String::new() } else { format!("<nav aria-label=\"{}\"><ul>{nav}</ul></nav>\n", escape(t(l, "nav.label"))) };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"{html_lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">{skip}</a>\n<header><div class=\"bar\">\n<a class=\"site\" href=\"/\">{site}</a>\n{nav}<div class=\"account\">\n{account}<a data-testid=\"lang-switch\" href=\"{switch}\" hreflang=\"{other}\" lang=\"{other_html}\">{switch_text}</a>\n</div>\n</div></header>\n<main id=\"main\">\n{body}</main>\n<footer>{api}: <a href=\"/api/v1/books\"><code>/api/v1</code></a> · {openapi}: <a href=\"/api/openapi.json\"><code>/api/openapi.json</code></a> · {format}</footer>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"{html_lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body data-loading=\"{loading}\" data-updated=\"{updated}\" data-failed=\"{failed}\">\n<a class=\"skip\" href=\"#main\">{skip}</a>\n<header><div class=\"bar\">\n<a class=\"site\" href=\"/\">{site}</a>\n{nav}<div class=\"account\">\n{account}<a data-testid=\"lang-switch\" href=\"{switch}\" hreflang=\"{other}\" lang=\"{other_html}\">{switch_text}</a>\n</div>\n</div></header>\n<main id=\"main\">\n{body}</main>\n<footer>{api}: <a href=\"/api/v1/books\"><code>/api/v1</code></a> · {openapi}: <a href=\"/api/openapi.json\"><code>/api/openapi.json</code></a> · {format}</footer>\n<p id=\"jm-status\" class=\"sr-only\" role=\"status\" aria-live=\"polite\"></p>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n",
         html_lang = l.html_lang(),
         title = escape(&full_title),
         skip = escape(t(l, "nav.skip")),
@@ -222,6 +321,9 @@ pub(crate) fn page(c: &Chrome, title: &str, body: &str) -> String {
         api = escape(t(l, "footer.api")),
         openapi = escape(t(l, "footer.openapi")),
         format = escape(t(l, "footer.format")),
+        loading = escape(t(l, "ui.loading")),
+        updated = escape(t(l, "ui.updated")),
+        failed = escape(t(l, "ui.failed")),
     )
 }
 
@@ -243,14 +345,32 @@ pub(crate) fn date_input(c: &Chrome, f: &DateField, label_key: &str) -> String {
     let value = f.value.map(|d| d.to_string()).unwrap_or_else(|| f.raw.clone());
     if f.invalid {
         format!(
-            "<div class=\"field\"><label for=\"{id}\">{label}</label> <input type=\"date\" id=\"{id}\" name=\"{id}\" value=\"{value}\" aria-invalid=\"true\" aria-describedby=\"{id}-error\"> <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"date-error\">{message}</span></div>",
+            "<div class=\"field\"><label for=\"{id}\">{label}</label> <input type=\"date\" id=\"{id}\" name=\"{id}\" value=\"{value}\" data-check=\"date\" aria-invalid=\"true\" aria-describedby=\"{id}-error\"> <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"date-error\">{message}</span></div>",
             label = escape(c.t(label_key)),
             value = escape(&value),
             message = escape(&fill(c.t("form.bad_date"), &[("value", &f.raw)])),
         )
     } else {
-        format!("<div class=\"field\"><label for=\"{id}\">{}</label> <input type=\"date\" id=\"{id}\" name=\"{id}\" value=\"{}\"></div>", escape(c.t(label_key)), escape(&value))
+        format!("<div class=\"field\"><label for=\"{id}\">{}</label> <input type=\"date\" id=\"{id}\" name=\"{id}\" value=\"{}\" data-check=\"date\"></div>", escape(c.t(label_key)), escape(&value))
     }
+}
+
+/// A labelled input of a two-column form (`.grid-form`): the label, then the input with its rule
+/// (`data-check`, checked as it changes) and, when the form came back refused, its message tied to
+/// it (`aria-invalid`, `aria-describedby`). `attrs` are further attributes (already HTML).
+pub(crate) fn grid_input(c: &Chrome, id: &str, label_key: &str, value: &str, rule: Option<crate::forms::Rule>, error: Option<&str>, attrs: &str) -> String {
+    let check = rule.map(|r| format!(" data-check=\"{}\"", r.as_str())).unwrap_or_default();
+    let (invalid, message) = match error {
+        Some(m) => {
+            (format!(" aria-invalid=\"true\" aria-describedby=\"{id}-error\""), format!(" <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"field-error\">{}</span>", escape(m)))
+        }
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "<label for=\"{id}\">{label}</label><span><input id=\"{id}\" name=\"{id}\" value=\"{value}\"{check}{attrs}{invalid}>{message}</span>\n",
+        label = escape(c.t(label_key)),
+        value = escape(value),
+    )
 }
 
 /// A table header cell.
@@ -355,13 +475,5 @@ pub(crate) mod tests {
         assert!(html.contains("data-testid=\"lang-switch\" href=\"/?lang=en\""));
         let html = page(&chrome(Lang::En), "x", "");
         assert!(html.contains("<html lang=\"en\">"));
-    }
-
-    #[test]
-    fn script_json_cannot_close_the_script() {
-        let v = serde_json::json!({"a": "</script><b>&"});
-        let s = script_json(&v);
-        assert!(!s.contains('<') && !s.contains('>'), "{s}");
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&s).ok(), Some(v));
     }
 }

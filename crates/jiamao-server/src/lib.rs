@@ -14,6 +14,7 @@ mod auth;
 mod charts;
 mod dept_api;
 mod error;
+mod forms;
 mod html;
 mod i18n;
 mod openapi;
@@ -134,13 +135,14 @@ pub fn router<S: Store + 'static>(engine: SharedEngine<S>) -> Router {
     Router::new()
         .route("/", get(web::index::<S>))
         .route("/books/{book_no}", get(web::book::<S>))
-        .route("/books/{book_no}/reconcile", get(web::reconcile::<S>))
+        .route("/books/{book_no}/reconcile", get(web::reconcile::<S>).post(web::stocktake::<S>))
         .route("/books/{book_no}/materials/{seq}", get(web::material::<S>))
         .route("/books/{book_no}/reviews", post(web::review_step::<S>))
         .route("/books/{book_no}/lists", get(web::lists::<S>))
         .route("/books/{book_no}/balance", get(web::balance::<S>))
         .route("/books/{book_no}/tax", get(web::tax::<S>))
-        .route("/upload", get(web::upload))
+        .route("/upload", get(web::upload).post(web::upload_form::<S>))
+        .route("/check", get(forms::check))
         .route("/review", get(web::review::<S>))
         .route("/district", get(web::district::<S>))
         .route("/catalogs", get(web::catalogs::<S>))

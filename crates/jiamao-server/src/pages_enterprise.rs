@@ -3,7 +3,7 @@
 //! Pure rendering: the views are read from the engine by `crate::web`.
 
 use crate::charts::{self, BalancePoint};
-use crate::html::{escape, facts, head_cells, page, path_segment, td, td_num, td_nw, th, Chrome};
+use crate::html::{csrf_field, date_input, escape, facts, head_cells, page, path_segment, td, td_num, td_nw, th, Chrome, DateField};
 use crate::i18n::{fill, key};
 use chrono::NaiveDate;
 use jiamao_domain::book::Family;
@@ -496,22 +496,20 @@ pub(crate) fn book(c: &Chrome, v: &BookView) -> String {
 
 // ---- Reconciliation -----------------------------------------------------------------------------
 
-/// `GET /books/{book_no}/reconcile?from=&to=`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `GET /books/{book_no}/reconcile?from=&to=`, and the same page after a stocktake was sent.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ReconcileView {
     pub book_no: String,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
+    pub from: DateField,
+    pub to: DateField,
     pub materials: Vec<ItemView>,
     pub products: Vec<ItemView>,
-    pub report: ReconcileReport,
+    /// The report (with the stocktake's figures when one was sent); none for a refused range.
+    pub report: Option<ReconcileReport>,
+    /// A stocktake sent with the page's form: its file name, or why it was refused.
+    pub stocktake: Option<Result<String, (String, String)>>,
 }
 
-fn date_input(c: &Chrome, name: &str, label_key: &str, value: Option<NaiveDate>) -> String {
-    format!("<label for=\"{name}\">{}</label> <input type=\"date\" id=\"{name}\" name=\"{name}\" value=\"{}\">", escape(c.t(label_key)), value.map(|d| d.to_string()).unwrap_or_default())
-}
-
-/// The 报核 report page: every material links to its drill-down.
 pub(crate) fn reconcile(c: &Chrome, v: &ReconcileView) -> String {
     let href = escape(&book_href(&v.book_no));
     let title = fill(c.t("recon.title"), &[("book_no", &v.book_no)]);
@@ -519,141 +517,86 @@ pub(crate) fn reconcile(c: &Chrome, v: &ReconcileView) -> String {
     let _ = writeln!(body, "<p><a href=\"{href}\">{}</a></p>\n<h1>{}</h1>", escape(&fill(c.t("recon.back"), &[("book_no", &v.book_no)])), escape(&title));
     let _ = writeln!(
         body,
-        "<form method=\"get\" action=\"{href}/reconcile\" class=\"field\">{}{}<button type=\"submit\">{}</button></form>",
-        date_input(c, "from", "recon.from", v.from),
-        date_input(c, "to", "recon.to", v.to),
+        "<form method=\"get\" action=\"{href}/reconcile\" class=\"filters panel\" novalidate>{}{}<div class=\"field\"><button type=\"submit\">{}</button></div></form>",
+        date_input(c, &v.from, "recon.from"),
+        date_input(c, &v.to, "recon.to"),
         escape(c.t("recon.apply"))
     );
-    body.push_str(&reconcile_tables(c, &v.book_no, &v.materials, &v.products, &v.report, true, &range_query(v.from, v.to)));
-    let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(c.t("book.rounding")));
+    if let Some(report) = &v.report {
+        let range = range_query(v.from.value, v.to.value);
+        body.push_str(&reconcile_tables(c, &v.book_no, &v.materials, &v.products, report, true, &range));
+        let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(c.t("book.rounding")));
+    }
     body.push_str(&stocktake(c, v));
     page(c, &title, &body)
 }
 
 // ---- Stocktake (盘点) on the reconciliation page -------------------------------------------------
 
-const STOCKTAKE_SCRIPT: &str = r#"(function () {
-  var T = JSON.parse(document.getElementById('stocktake-text').textContent);
-  var NS = 'http://www.w3.org/2000/svg';
-  function fill(s, args) { return s.replace(/\{(\w+)\}/g, function (m, k) { return k in args ? String(args[k]) : m; }); }
-  function csrf() {
-    var parts = document.cookie.split(';');
-    for (var i = 0; i < parts.length; i++) {
-      var c = parts[i].trim();
-      if (c.indexOf('jiamao_csrf=') === 0) { return decodeURIComponent(c.slice(12)); }
-    }
-    return '';
-  }
-  function el(name, attrs, text) {
-    var e = document.createElementNS(NS, name);
-    for (var k in attrs) { e.setAttribute(k, attrs[k]); }
-    if (text != null) { e.textContent = text; }
-    return e;
-  }
-  function cell(row, text, cls) { var td = document.createElement('td'); td.textContent = text; if (cls) { td.className = cls; } row.appendChild(td); }
-  var input = document.getElementById('stocktake-file'), result = document.getElementById('stocktake-result');
-  var table = document.getElementById('differences'), tbody = table.querySelector('tbody'), holder = document.getElementById('differences-chart');
-  function clear() {
-    while (tbody.firstChild) { tbody.removeChild(tbody.firstChild); }
-    while (holder.firstChild) { holder.removeChild(holder.firstChild); }
-  }
-  function draw(rows) {
-    var shown = rows.slice().sort(function (a, b) { return Math.abs(Number(b.difference)) - Math.abs(Number(a.difference)); }).slice(0, T.max_bars);
-    if (!shown.length) { return; }
-    var W = 760, ROW = 24, LABEL = 220, TOP = 12, H = TOP + ROW * shown.length + 14;
-    var top = 0;
-    shown.forEach(function (m) { top = Math.max(top, Math.abs(Number(m.difference))); });
-    if (!(top > 0)) { top = 1; }
-    var mid = LABEL + (W - LABEL) / 2, half = (W - LABEL) / 2 - 70;
-    var svg = el('svg', { 'class': 'chart', 'data-testid': 'differences-chart', role: 'img', 'aria-labelledby': 'diff-title diff-desc', viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'xMinYMin meet' });
-    svg.appendChild(el('title', { id: 'diff-title' }, T.chart_title));
-    svg.appendChild(el('desc', { id: 'diff-desc' }, fill(T.chart_desc, { n: shown.length, total: rows.length })));
-    svg.appendChild(el('line', { x1: mid, y1: TOP - 4, x2: mid, y2: H - 6, stroke: '#8c959f' }));
-    shown.forEach(function (m, i) {
-      var d = Number(m.difference), w = Math.abs(d) / top * half, y = TOP + ROW * i;
-      var name = (T.names[m.seq] || '');
-      var g = el('g', { 'data-seq': m.seq });
-      g.appendChild(el('title', {}, fill(T.tip, { seq: m.seq, name: name, difference: m.difference })));
-      g.appendChild(el('text', { x: LABEL - 6, y: y + 15, 'font-size': 11, 'text-anchor': 'end', fill: '#1f2328' }, m.seq + ' ' + name));
-      g.appendChild(el('rect', { x: d < 0 ? mid - w : mid, y: y + 4, width: Math.max(w, 1), height: 14, fill: d < 0 ? '#b42318' : '#0b5cad' }));
-      g.appendChild(el('text', { x: d < 0 ? mid - w - 4 : mid + w + 4, y: y + 15, 'font-size': 10, 'text-anchor': d < 0 ? 'end' : 'start', fill: '#57606a' }, m.difference));
-      svg.appendChild(g);
-    });
-    holder.appendChild(svg);
-  }
-  document.getElementById('stocktake-upload').addEventListener('click', function () {
-    var f = input.files[0];
-    if (!f) { result.textContent = T.choose; result.className = 'error'; return; }
-    result.textContent = T.uploading; result.className = '';
-    f.text().then(function (text) {
-      return fetch(T.url, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf() }, body: text });
-    }).then(function (r) {
-      return r.text().then(function (t) { var body = null; try { body = JSON.parse(t); } catch (e) { body = null; } return { status: r.status, body: body }; });
-    }).then(function (r) {
-      clear();
-      if (r.status !== 200 || !r.body || !Array.isArray(r.body.materials)) {
-        table.hidden = true;
-        var why = r.body && r.body.error ? ' ' + r.body.error.message + ' (' + r.body.error.rule + ')' : '';
-        result.textContent = fill(T.failed, { status: r.status }) + why; result.className = 'error';
-        return;
-      }
-      var rows = r.body.materials.filter(function (m) { return m.difference != null; });
-      rows.forEach(function (m) {
-        var row = document.createElement('tr');
-        row.setAttribute('data-seq', m.seq);
-        cell(row, String(m.seq), 'num');
-        cell(row, T.names[m.seq] || '');
-        cell(row, T.units[m.seq] || '', 'nw');
-        cell(row, m.should_remain, 'num');
-        cell(row, m.actual_remain, 'num');
-        cell(row, m.difference, String(m.difference).charAt(0) === '-' ? 'num neg' : 'num');
-        tbody.appendChild(row);
-      });
-      table.hidden = rows.length === 0;
-      var differing = rows.filter(function (m) { return Number(m.difference) !== 0; }).length;
-      result.textContent = fill(T.summary, { n: rows.length, differing: differing }); result.className = differing > 0 ? 'error' : 'ok';
-      draw(rows);
-    }).catch(function (e) { result.textContent = fill(T.failed, { status: '-' }) + ' ' + e; result.className = 'error'; });
-  });
-})();
-"#;
-
-/// The stocktake (盘点) upload: a file sent to the API's reconciliation by a small script, the
-/// differences shown in a table and as bars by material.
+/// The stocktake (盘点) form (a file posted with the page, no script needed) and, once one was
+/// sent, the differences by material in a table and as bars drawn on the server.
 fn stocktake(c: &Chrome, v: &ReconcileView) -> String {
-    let names: serde_json::Map<String, serde_json::Value> = v.materials.iter().map(|m| (m.seq.to_string(), serde_json::Value::String(m.name.clone()))).collect();
-    let units: serde_json::Map<String, serde_json::Value> = v.materials.iter().map(|m| (m.seq.to_string(), serde_json::Value::String(unit_label(&m.unit)))).collect();
-    let text = serde_json::json!({
-        "url": format!("/api/v1/books/{}/reconcile", path_segment(&v.book_no)),
-        "choose": c.t("upload.choose"),
-        "uploading": c.t("upload.uploading"),
-        "failed": c.t("upload.failed"),
-        "summary": c.t("stocktake.summary"),
-        "chart_title": fill(c.t("chart.diff.title"), &[("book_no", &v.book_no)]),
-        "chart_desc": c.t("chart.diff.desc"),
-        "tip": c.t("chart.diff.tip"),
-        "max_bars": 40,
-        "names": names,
-        "units": units,
-    });
+    let href = escape(&book_href(&v.book_no));
+    let hidden = |f: &DateField| f.value.map(|d| format!("<input type=\"hidden\" name=\"{}\" value=\"{d}\">", f.name)).unwrap_or_default();
     let mut out = format!(
-        "<section class=\"panel\" aria-labelledby=\"stocktake-h\">\n<h2 id=\"stocktake-h\">{h}</h2>\n<noscript><p role=\"alert\">{noscript}</p></noscript>\n<p class=\"note\">{help}</p>\n<div class=\"field\"><label for=\"stocktake-file\">{label}</label> <input type=\"file\" id=\"stocktake-file\" name=\"stocktake\" data-testid=\"stocktake-file\" accept=\".json,application/json\">\n<button type=\"button\" class=\"primary\" id=\"stocktake-upload\" data-testid=\"stocktake-upload\">{button}</button></div>\n<p id=\"stocktake-result\" data-testid=\"stocktake-result\" role=\"status\" aria-live=\"polite\"></p>\n<div class=\"scroll\">\n<table id=\"differences\" data-testid=\"differences\" hidden>\n<caption>{caption}</caption>\n<thead><tr>",
+        "<section class=\"panel\" id=\"stocktake\" aria-labelledby=\"stocktake-h\">\n<h2 id=\"stocktake-h\">{h}</h2>\n<p class=\"note\">{help}</p>\n<form method=\"post\" action=\"{href}/reconcile#stocktake\" enctype=\"multipart/form-data\" data-testid=\"stocktake-form\">{csrf}{from}{to}\n<div class=\"field\"><label for=\"stocktake-file\">{label}</label> <input type=\"file\" id=\"stocktake-file\" name=\"stocktake\" data-testid=\"stocktake-file\" accept=\".json,application/json\" required>\n<button type=\"submit\" class=\"primary\" id=\"stocktake-upload\" data-testid=\"stocktake-upload\">{button}</button></div>\n</form>\n",
         h = escape(c.t("stocktake.title")),
-        noscript = escape(&fill(c.t("stocktake.noscript"), &[("book_no", &v.book_no)])),
         help = escape(c.t("stocktake.help")),
+        csrf = csrf_field(c),
+        from = hidden(&v.from),
+        to = hidden(&v.to),
         label = escape(c.t("stocktake.label")),
         button = escape(c.t("stocktake.button")),
-        caption = escape(c.t("stocktake.differences")),
     );
-    for (k, numeric) in [("recon.seq", true), ("recon.name", false), ("recon.unit", false), ("recon.should_remain", true), ("recon.actual_remain", true), ("recon.difference", true)] {
-        out.push_str(&th(c, k, numeric));
+    match (&v.stocktake, &v.report) {
+        (Some(Err(refused)), _) => out.push_str(&refusal(c, "stocktake-result", refused)),
+        (Some(Ok(file)), Some(report)) => {
+            let rows: Vec<&MaterialReport> = report.materials.iter().filter(|m| m.difference.is_some()).collect();
+            let bars: Vec<charts::DiffBar> = rows
+                .iter()
+                .map(|m| charts::DiffBar { seq: m.seq, name: item_name(&v.materials, m.seq).to_owned(), difference: m.difference.as_deref().and_then(|d| d.parse().ok()).unwrap_or_default() })
+                .collect();
+            let differing = bars.iter().filter(|b| !b.difference.is_zero()).count();
+            let class = if differing > 0 { "error" } else { "ok" };
+            let _ = writeln!(
+                out,
+                "<p class=\"{class}\" data-testid=\"stocktake-result\" role=\"status\">{} <span class=\"note\">{}</span></p>",
+                escape(&fill(c.t("stocktake.summary"), &[("n", &rows.len().to_string()), ("differing", &differing.to_string())])),
+                escape(&fill(c.t("stocktake.file"), &[("file", file)]))
+            );
+            let _ = write!(
+                out,
+                "<div class=\"scroll\">\n<table id=\"differences\" data-testid=\"differences\">\n<caption>{}</caption>\n<thead><tr>{}</tr></thead>\n<tbody>\n",
+                escape(c.t("stocktake.differences")),
+                head_cells(c, &[("recon.seq", true), ("recon.name", false), ("recon.unit", false), ("recon.should_remain", true), ("recon.actual_remain", true), ("recon.difference", true)])
+            );
+            for m in &rows {
+                let _ = writeln!(
+                    out,
+                    "<tr data-seq=\"{seq}\">{}{}{}{}{}{}</tr>",
+                    td_num(&m.seq.to_string()),
+                    td(item_name(&v.materials, m.seq)),
+                    td_nw(&item(&v.materials, m.seq).map(|i| unit_label(&i.unit)).unwrap_or_default()),
+                    td_num(&m.should_remain),
+                    td_num(m.actual_remain.as_deref().unwrap_or("")),
+                    td_num(m.difference.as_deref().unwrap_or("")),
+                    seq = m.seq,
+                );
+            }
+            out.push_str("</tbody>\n</table>\n</div>\n");
+            if !bars.is_empty() {
+                out.push_str(&charts::differences_svg(c, &v.book_no, &bars));
+            }
+        }
+        _ => {}
     }
-    let _ = write!(
-        out,
-        "</tr></thead>\n<tbody></tbody>\n</table>\n</div>\n<div id=\"differences-chart\"></div>\n</section>\n<script type=\"application/json\" id=\"stocktake-text\">{}</script>\n<script>\n{STOCKTAKE_SCRIPT}</script>\n",
-        crate::html::script_json(&text)
-    );
+    out.push_str("</section>\n");
     out
+}
+
+/// A refused request shown where its form is: the rule and the library's message.
+fn refusal(c: &Chrome, testid: &str, (rule, message): &(String, String)) -> String {
+    format!("<p role=\"alert\" class=\"error\" data-testid=\"{testid}\">{} <code>{}</code> {}</p>\n", escape(c.t("form.refused")), escape(rule), escape(message))
 }
 
 // ---- The drill-down of a material ---------------------------------------------------------------
@@ -789,111 +732,92 @@ pub(crate) fn material(c: &Chrome, v: &MaterialView) -> String {
 
 // ---- Upload -------------------------------------------------------------------------------------
 
-const UPLOAD_SCRIPT: &str = r#"(function () {
-  var T = JSON.parse(document.getElementById('upload-text').textContent);
-  function fill(s, args) { return s.replace(/\{(\w+)\}/g, function (m, k) { return k in args ? String(args[k]) : m; }); }
-  function csrf() {
-    var parts = document.cookie.split(';');
-    for (var i = 0; i < parts.length; i++) {
-      var c = parts[i].trim();
-      if (c.indexOf('jiamao_csrf=') === 0) { return decodeURIComponent(c.slice(12)); }
-    }
-    return '';
-  }
-  function send(url, file) {
-    return file.text().then(function (text) {
-      return fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf() }, body: text });
-    }).then(function (r) {
-      return r.text().then(function (t) { var body = null; try { body = JSON.parse(t); } catch (e) { body = null; } return { status: r.status, body: body }; });
-    });
-  }
-  function failure(r) {
-    if (r.body && r.body.error) { return fill(T.failed, { status: r.status }) + ' ' + r.body.error.message + ' (' + r.body.error.rule + ')'; }
-    return fill(T.failed, { status: r.status });
-  }
-  function cell(row, text) { var td = document.createElement('td'); td.textContent = text; row.appendChild(td); return td; }
-  var bookFile = document.getElementById('book-file'), bookResult = document.getElementById('book-result');
-  document.getElementById('book-upload').addEventListener('click', function () {
-    var f = bookFile.files[0];
-    if (!f) { bookResult.textContent = T.choose; bookResult.className = 'error'; return; }
-    bookResult.textContent = T.uploading; bookResult.className = '';
-    send('/api/v1/books', f).then(function (r) {
-      if (r.status === 200 && r.body && r.body.book_no) {
-        bookResult.textContent = fill(T['book_' + r.body.status] || T.book_filed, r.body);
-        bookResult.className = 'ok';
-      } else { bookResult.textContent = failure(r); bookResult.className = 'error'; }
-    }).catch(function (e) { bookResult.textContent = fill(T.failed, { status: '-' }) + ' ' + e; bookResult.className = 'error'; });
-  });
-  var listsFile = document.getElementById('lists-file'), summary = document.getElementById('lists-result');
-  var tbody = document.querySelector('[data-testid="outcomes"] tbody');
-  document.getElementById('lists-upload').addEventListener('click', function () {
-    var f = listsFile.files[0];
-    if (!f) { summary.textContent = T.choose; summary.className = 'error'; return; }
-    summary.textContent = T.uploading; summary.className = '';
-    send('/api/v1/lists', f).then(function (r) {
-      while (tbody.firstChild) { tbody.removeChild(tbody.firstChild); }
-      if (r.status !== 200 || !Array.isArray(r.body)) { summary.textContent = failure(r); summary.className = 'error'; return; }
-      var n = { posted: 0, duplicate: 0, rejected: 0 };
-      r.body.forEach(function (o) {
-        n[o.status] = (n[o.status] || 0) + 1;
-        var row = document.createElement('tr');
-        row.setAttribute('data-status', o.status);
-        cell(row, o.list_no).className = 'nw';
-        var st = document.createElement('span');
-        st.className = 'state state-' + o.status;
-        st.textContent = T['status_' + o.status] || o.status;
-        cell(row, '').appendChild(st);
-        cell(row, o.error ? o.error.rule : '');
-        cell(row, o.error && o.error.line != null ? String(o.error.line) : '');
-        cell(row, o.error ? o.error.message : '');
-        tbody.appendChild(row);
-      });
-      summary.textContent = fill(T.summary, n);
-      summary.className = n.rejected > 0 ? 'error' : 'ok';
-    }).catch(function (e) { summary.textContent = fill(T.failed, { status: '-' }) + ' ' + e; summary.className = 'error'; });
-  });
-})();
-"#;
+/// `GET /upload` and what `POST /upload` came to: the book filed (or why not), the outcome of
+/// every list of the file sent (or why the file was refused).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UploadView {
+    pub book: Option<Result<jiamao_app::BookImported, (String, String)>>,
+    pub lists: Option<Result<Vec<jiamao_app::ListOutcome>, (String, String)>>,
+}
 
-/// `GET /upload`: a book document and a file of lists, each sent to the API by a small script; the
-/// outcome of every list in a table.
-pub(crate) fn upload(c: &Chrome) -> String {
-    let text = serde_json::json!({
-        "choose": c.t("upload.choose"),
-        "uploading": c.t("upload.uploading"),
-        "failed": c.t("upload.failed"),
-        "book_filed": c.t("upload.book_filed"),
-        "book_changed": c.t("upload.book_changed"),
-        "book_unchanged": c.t("upload.book_unchanged"),
-        "status_posted": c.t("status.posted"),
-        "status_duplicate": c.t("status.duplicate"),
-        "status_rejected": c.t("status.rejected"),
-        "summary": c.t("upload.summary"),
-    });
-    let mut body = format!("<h1>{}</h1>\n<noscript><p role=\"alert\">{}</p></noscript>\n", escape(c.t("upload.title")), escape(c.t("upload.noscript")));
+/// A file form of the upload page: posted with the page (`multipart/form-data`), no script needed.
+fn file_form(c: &Chrome, name: &str, label_key: &str, button_key: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/upload#{name}-h\" enctype=\"multipart/form-data\" data-testid=\"{name}-form\">{csrf}\n<div class=\"field\"><label for=\"{name}-file\">{label}</label> <input type=\"file\" id=\"{name}-file\" name=\"{name}\" data-testid=\"{name}-file\" accept=\".json,application/json\" required>\n<button type=\"submit\" class=\"primary\" id=\"{name}-upload\" data-testid=\"{name}-upload\">{button}</button></div>\n</form>\n",
+        csrf = csrf_field(c),
+        label = escape(c.t(label_key)),
+        button = escape(c.t(button_key)),
+    )
+}
+
+/// `GET /upload`: a book document and a file of lists, each posted with its form; the outcome of
+/// every list in a table.
+pub(crate) fn upload(c: &Chrome, v: &UploadView) -> String {
+    let mut body = format!("<h1>{}</h1>\n", escape(c.t("upload.title")));
     let _ = write!(
         body,
-        "<section class=\"panel\" aria-labelledby=\"book-h\">\n<h2 id=\"book-h\">{h}</h2>\n<p class=\"note\">{help}</p>\n<div class=\"field\"><label for=\"book-file\">{label}</label> <input type=\"file\" id=\"book-file\" name=\"book\" data-testid=\"book-file\" accept=\".json,application/json\">\n<button type=\"button\" class=\"primary\" id=\"book-upload\" data-testid=\"book-upload\">{button}</button></div>\n<p id=\"book-result\" data-testid=\"book-result\" role=\"status\" aria-live=\"polite\"></p>\n</section>\n",
+        "<section class=\"panel\" id=\"book-section\" data-region aria-labelledby=\"book-h\">\n<h2 id=\"book-h\">{h}</h2>\n<p class=\"note\">{help}</p>\n{form}",
         h = escape(c.t("upload.book.title")),
         help = escape(c.t("upload.book.help")),
-        label = escape(c.t("upload.book.label")),
-        button = escape(c.t("upload.book.button")),
+        form = file_form(c, "book", "upload.book.label", "upload.book.button"),
     );
+    match &v.book {
+        Some(Ok(b)) => {
+            let k = match b.status {
+                "changed" => key("upload.book_changed"),
+                "unchanged" => key("upload.book_unchanged"),
+                _ => key("upload.book_filed"),
+            };
+            let text = fill(c.t(k), &[("book_no", &b.book_no), ("revision", &b.revision.to_string()), ("resolved_lines", &b.resolved_lines.to_string())]);
+            let _ = writeln!(body, "<p class=\"ok\" data-testid=\"book-result\" role=\"status\">{} <a href=\"{}\">{}</a></p>", escape(&text), escape(&book_href(&b.book_no)), escape(&b.book_no));
+        }
+        Some(Err(refused)) => body.push_str(&refusal(c, "book-result", refused)),
+        None => {}
+    }
+    body.push_str("</section>\n");
     let _ = write!(
         body,
-        "<section class=\"panel\" aria-labelledby=\"lists-h\">\n<h2 id=\"lists-h\">{h}</h2>\n<p class=\"note\">{help}</p>\n<div class=\"field\"><label for=\"lists-file\">{label}</label> <input type=\"file\" id=\"lists-file\" name=\"lists\" data-testid=\"lists-file\" accept=\".json,application/json\">\n<button type=\"button\" class=\"primary\" id=\"lists-upload\" data-testid=\"lists-upload\">{button}</button></div>\n<p id=\"lists-result\" data-testid=\"lists-result\" role=\"status\" aria-live=\"polite\"></p>\n<div class=\"scroll\">\n<table data-testid=\"outcomes\">\n<caption>{caption}</caption>\n<thead><tr>{c1}{c2}{c3}{c4}{c5}</tr></thead>\n<tbody></tbody>\n</table>\n</div>\n</section>\n",
+        "<section class=\"panel\" id=\"lists-section\" data-region aria-labelledby=\"lists-h\">\n<h2 id=\"lists-h\">{h}</h2>\n<p class=\"note\">{help}</p>\n{form}",
         h = escape(c.t("upload.lists.title")),
         help = escape(c.t("upload.lists.help")),
-        label = escape(c.t("upload.lists.label")),
-        button = escape(c.t("upload.lists.button")),
-        caption = escape(c.t("upload.outcomes")),
-        c1 = th(c, "upload.list_no", false),
-        c2 = th(c, "upload.status", false),
-        c3 = th(c, "upload.rule", false),
-        c4 = th(c, "upload.line", true),
-        c5 = th(c, "upload.message", false),
+        form = file_form(c, "lists", "upload.lists.label", "upload.lists.button"),
     );
-    let _ = write!(body, "<script type=\"application/json\" id=\"upload-text\">{}</script>\n<script>\n{UPLOAD_SCRIPT}</script>\n", crate::html::script_json(&text));
+    match &v.lists {
+        Some(Ok(outcomes)) => {
+            let count = |s: &str| outcomes.iter().filter(|o| o.status == s).count().to_string();
+            let rejected = outcomes.iter().any(|o| o.status == "rejected");
+            let summary = fill(c.t("upload.summary"), &[("posted", &count("posted")), ("duplicate", &count("duplicate")), ("rejected", &count("rejected"))]);
+            let _ = writeln!(body, "<p class=\"{}\" data-testid=\"lists-result\" role=\"status\">{}</p>", if rejected { "error" } else { "ok" }, escape(&summary));
+            let _ = write!(
+                body,
+                "<div class=\"scroll\">\n<table data-testid=\"outcomes\">\n<caption>{}</caption>\n<thead><tr>{}</tr></thead>\n<tbody>\n",
+                escape(c.t("upload.outcomes")),
+                head_cells(c, &[("upload.list_no", false), ("upload.status", false), ("upload.rule", false), ("upload.line", true), ("upload.message", false)])
+            );
+            for o in outcomes {
+                let status_key = match o.status {
+                    "posted" => key("status.posted"),
+                    "duplicate" => key("status.duplicate"),
+                    _ => key("status.rejected"),
+                };
+                let err = o.error.as_ref();
+                let _ = writeln!(
+                    body,
+                    "<tr data-status=\"{status}\">{}<td><span class=\"state state-{status}\">{}</span></td>{}{}{}</tr>",
+                    td_nw(&o.list_no),
+                    escape(c.t(status_key)),
+                    td_nw(err.map(|e| e.rule.as_str()).unwrap_or("")),
+                    td_num(&err.and_then(|e| e.line).map(|l| l.to_string()).unwrap_or_default()),
+                    td(err.map(|e| e.message.as_str()).unwrap_or("")),
+                    status = escape(o.status),
+                );
+            }
+            body.push_str("</tbody>\n</table>\n</div>\n");
+        }
+        Some(Err(refused)) => body.push_str(&refusal(c, "lists-result", refused)),
+        None => {}
+    }
+    body.push_str("</section>\n");
     page(c, c.t("upload.title"), &body)
 }
 

@@ -4,7 +4,8 @@
 //! verification (each chain intact or its first broken link) and the administrator's accounts (add,
 //! disable). Pure rendering: the views are read from the engine by `crate::web`.
 
-use crate::html::{csrf_field, date_input, escape, head_cells, page, path_segment, td, td_num, td_nw, th, Chrome, DateField};
+use crate::forms::Rule;
+use crate::html::{csrf_field, date_input, escape, grid_input, head_cells, page, path_segment, td, td_num, td_nw, th, Chrome, DateField};
 use crate::i18n::{fill, key};
 use crate::pages_enterprise::book_type_key;
 use crate::pages_ledger::goods_key;
@@ -512,6 +513,8 @@ pub(crate) struct AccountForm {
     pub customs: String,
     pub province: String,
     pub error: Option<String>,
+    /// Fields refused by their rule ([`crate::forms::Rule`]): (field, message).
+    pub field_errors: Vec<(&'static str, String)>,
 }
 
 /// `GET /accounts`.
@@ -587,21 +590,17 @@ pub(crate) fn accounts(c: &Chrome, v: &AccountsView) -> String {
         let selected = if r.as_str() == f.role { " selected" } else { "" };
         let _ = write!(roles, "<option value=\"{}\"{selected}>{}</option>", r.as_str(), escape(c.t(crate::html::role_key(*r))));
     }
-    let described = if f.error.is_some() { " aria-describedby=\"account-error account-error-text\" aria-invalid=\"true\"" } else { " aria-describedby=\"account-error-text\"" };
+    let err = |field: &str| f.field_errors.iter().find(|(k, _)| *k == field).map(|(_, m)| m.as_str());
     let _ = writeln!(
         body,
-        "<form method=\"post\" action=\"/accounts\" class=\"panel grid-form\" data-testid=\"add-account\">{csrf}\n<label for=\"login\">{l_login}</label><input id=\"login\" name=\"login\" value=\"{login}\" required maxlength=\"64\" autocomplete=\"off\"{described}>\n<label for=\"role\">{l_role}</label><select id=\"role\" name=\"role\">{roles}</select>\n<label for=\"enterprise\">{l_ent}</label><input id=\"enterprise\" name=\"enterprise\" value=\"{ent}\" maxlength=\"18\" autocomplete=\"off\">\n<label for=\"customs\">{l_customs}</label><input id=\"customs\" name=\"customs\" value=\"{customs}\" maxlength=\"4\" inputmode=\"numeric\" autocomplete=\"off\">\n<label for=\"province\">{l_province}</label><input id=\"province\" name=\"province\" value=\"{province}\" maxlength=\"2\" inputmode=\"numeric\" autocomplete=\"off\">\n<label for=\"password\">{l_password}</label><input id=\"password\" name=\"password\" type=\"password\" required minlength=\"10\" autocomplete=\"new-password\">\n<p class=\"note span\" id=\"account-error-text\">{help}</p>\n<div class=\"span\"><button type=\"submit\" class=\"primary\" data-testid=\"add-account-submit\">{submit}</button></div>\n</form>",
+        "<form method=\"post\" action=\"/accounts\" class=\"panel grid-form\" data-testid=\"add-account\" novalidate>{csrf}\n{login}<label for=\"role\">{l_role}</label><select id=\"role\" name=\"role\">{roles}</select>\n{ent}{customs}{province}{password}<p class=\"note span\" id=\"account-help\">{help}</p>\n<div class=\"span\"><button type=\"submit\" class=\"primary\" data-testid=\"add-account-submit\">{submit}</button></div>\n</form>",
         csrf = csrf_field(c),
-        l_login = escape(c.t("accounts.login")),
-        login = escape(&f.login),
+        login = grid_input(c, "login", "accounts.login", &f.login, Some(Rule::Login), err("login"), " required maxlength=\"64\" autocomplete=\"off\""),
         l_role = escape(c.t("accounts.role")),
-        l_ent = escape(c.t("accounts.enterprise")),
-        ent = escape(&f.enterprise),
-        l_customs = escape(c.t("accounts.customs")),
-        customs = escape(&f.customs),
-        l_province = escape(c.t("accounts.province")),
-        province = escape(&f.province),
-        l_password = escape(c.t("login.password")),
+        ent = grid_input(c, "enterprise", "accounts.enterprise", &f.enterprise, Some(Rule::Uscc), err("enterprise"), " maxlength=\"18\" autocomplete=\"off\""),
+        customs = grid_input(c, "customs", "accounts.customs", &f.customs, Some(Rule::District), err("customs"), " maxlength=\"4\" inputmode=\"numeric\" autocomplete=\"off\""),
+        province = grid_input(c, "province", "accounts.province", &f.province, Some(Rule::Province), err("province"), " maxlength=\"2\" inputmode=\"numeric\" autocomplete=\"off\""),
+        password = grid_input(c, "password", "login.password", "", Some(Rule::Password), err("password"), " type=\"password\" required minlength=\"10\" autocomplete=\"new-password\""),
         help = escape(c.t("accounts.help")),
         submit = escape(c.t("accounts.add_button")),
     );

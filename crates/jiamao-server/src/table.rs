@@ -156,7 +156,7 @@ impl Paging {
             let title = fill(c.t(if next == Order::Asc { "table.sort_asc" } else { "table.sort_desc" }), &[("column", c.t(col.label))]);
             let _ = write!(
                 out,
-                "<th scope=\"col\"{class} aria-sort=\"{aria}\"><a class=\"sort\" href=\"{href}\" title=\"{title}\" data-sort=\"{name}\">{label}{arrow}</a></th>",
+                "<th scope=\"col\"{class} aria-sort=\"{aria}\"><a class=\"sort\" data-partial href=\"{href}\" title=\"{title}\" data-sort=\"{name}\">{label}{arrow}</a></th>",
                 href = escape(&self.href(1, col.sort, if sorted { self.order.flip() } else { Order::Asc })),
                 title = escape(&title),
                 name = col.sort,
@@ -176,7 +176,7 @@ impl Paging {
             writeln!(out, "<span class=\"count\">{}</span>", escape(&fill(c.t("table.rows"), &[("from", &first_row.to_string()), ("to", &last_row.to_string()), ("total", &self.total.to_string())])));
         let link = |page: usize, rel: &str, key: &str, enabled: bool| {
             if enabled {
-                format!("<a href=\"{}\" rel=\"{rel}\" data-testid=\"page-{rel}\">{}</a>", escape(&self.href(page, self.sort, self.order)), escape(c.t(key)))
+                format!("<a data-partial href=\"{}\" rel=\"{rel}\" data-testid=\"page-{rel}\">{}</a>", escape(&self.href(page, self.sort, self.order)), escape(c.t(key)))
             } else {
                 format!("<span class=\"off\" aria-disabled=\"true\">{}</span>", escape(c.t(key)))
             }

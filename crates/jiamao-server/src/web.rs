@@ -10,15 +10,17 @@ use crate::api::book_no;
 use crate::auth::{self, SESSION_COOKIE};
 use crate::charts;
 use crate::error::ApiError;
+use crate::forms::{MultipartForm, Rule, Upload};
 use crate::html::{self, Account, Chrome, DateField};
 use crate::i18n::{self, fill, t};
 use crate::pages_customs::{self, ReviewRow, ReviewView};
-use crate::pages_enterprise::{self as pages, Alert, BookView, CycleView, DashboardBook, DashboardView, MaterialView, ReconcileView};
+use crate::pages_enterprise::{self as pages, Alert, BookView, CycleView, DashboardBook, DashboardView, MaterialView, ReconcileView, UploadView};
 use crate::pages_ledger::{self, BalanceRow, BalanceView, LineRow, ListFilters, ListRow, ListsView, TaxView};
 use crate::pages_officials::{self, AccountForm, AccountsView, AuditView, CatalogsView, DistrictRow, DistrictView, Flag, GuaranteeFacts, PreviewForm};
 use crate::table::{cmp_num, Order, Paging};
 use crate::{with_engine, SharedEngine};
 use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -32,7 +34,7 @@ use jiamao_domain::codes::TradeModeCode;
 use jiamao_domain::cycle::DeadlinePolicy;
 use jiamao_domain::decimal::plain;
 use jiamao_domain::decimal::report_amount;
-use jiamao_domain::doc::{Direction, Goods};
+use jiamao_domain::doc::{Direction, Goods, StocktakeDoc};
 use jiamao_domain::norms::ReviewAction;
 use jiamao_domain::tax::quote::QuoteRequest;
 use jiamao_domain::tax::TaxPolicy;
@@ -101,6 +103,7 @@ fn book_links(p: &Principal) -> Vec<(&'static str, &'static str)> {
 pub(crate) fn error_page(e: &ApiError) -> Response {
     let c = chrome();
     let (heading, text) = match e.status {
+        StatusCode::FORBIDDEN if e.rule == "csrf" => ("error.csrf", "error.csrf_text"),
         StatusCode::NOT_FOUND => ("error.not_found", "error.not_found_text"),
         StatusCode::FORBIDDEN => ("error.forbidden", "error.forbidden_text"),
         StatusCode::UNPROCESSABLE_ENTITY => ("error.rejected", "error.rejected_text"),
@@ -274,30 +277,99 @@ pub(crate) async fn book<S: Store + 'static>(State(engine): State<SharedEngine<S
     }
 }
 
+/// The reconciliation page's view: the report over the range (none when a date was refused), with a
+/// stocktake's figures when one was sent.
+fn reconcile_view<S: Store>(e: &mut Engine<S>, book_no: String, from: DateField, to: DateField, sent: Option<Result<(String, StocktakeDoc), (String, String)>>) -> Result<ReconcileView, ApiError> {
+    let range_ok = !from.invalid && !to.invalid;
+    let (report, stocktake) = match sent {
+        Some(Ok((file, doc))) if range_ok => match e.reconcile_range(&book_no, from.value, to.value, Some((&doc, &file))) {
+            Ok(r) => (Some(r), Some(Ok(file))),
+            Err(x) => (None, Some(Err(inline(x)?))),
+        },
+        Some(Err(refused)) => (None, Some(Err(refused))),
+        _ => (None, None),
+    };
+    let report = match report {
+        Some(r) => Some(r),
+        None if range_ok => Some(e.reconcile_range(&book_no, from.value, to.value, None)?),
+        None => {
+            // Still one question that may be refused, so that an unknown book stays unknown.
+            e.reconcile_range(&book_no, None, None, None)?;
+            None
+        }
+    };
+    let Some(ledger) = e.ledger(&book_no)? else {
+        return Err(AppError::UnknownBook(book_no).into());
+    };
+    let b = ledger.book();
+    Ok(ReconcileView {
+        book_no: b.book_no.clone(),
+        from,
+        to,
+        materials: b.materials.iter().map(pages::item_view).collect(),
+        products: b.products.iter().map(pages::item_view).collect(),
+        report,
+        stocktake,
+    })
+}
+
+fn reconcile_status(v: &ReconcileView) -> StatusCode {
+    if v.from.invalid || v.to.invalid {
+        StatusCode::BAD_REQUEST
+    } else if matches!(v.stocktake, Some(Err(_))) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
 /// `GET /books/{book_no}/reconcile?from=&to=`: the 报核 report, each material linking to its
-/// drill-down.
+/// drill-down; a refused date is said next to its field.
 pub(crate) async fn reconcile<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>, uri: Uri) -> Response {
     let book_no = match book_no(path) {
         Ok(b) => b,
         Err(e) => return error_page(&e),
     };
-    let (from, to) = match (page_date(&uri, "from"), page_date(&uri, "to")) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(e), _) | (_, Err(e)) => return error_page(&e),
-    };
-    let view = with_engine(&engine, move |e| {
-        let report = e.reconcile_range(&book_no, from, to, None)?;
-        let Some(ledger) = e.ledger(&book_no)? else {
-            return Err(AppError::UnknownBook(book_no).into());
-        };
-        let b = ledger.book();
-        Ok(ReconcileView { book_no: b.book_no.clone(), from, to, materials: b.materials.iter().map(pages::item_view).collect(), products: b.products.iter().map(pages::item_view).collect(), report })
-    })
-    .await;
-    match view {
-        Ok(v) => html_page(pages::reconcile(&chrome(), &v)),
+    let (from, to) = (date_field(&uri, "from"), date_field(&uri, "to"));
+    match with_engine(&engine, move |e| reconcile_view(e, book_no, from, to, None)).await {
+        Ok(v) => status_page(reconcile_status(&v), pages::reconcile(&chrome(), &v)),
         Err(e) => error_page(&e),
     }
+}
+
+/// `POST /books/{book_no}/reconcile` (a `multipart/form-data` form: `stocktake` file, `from`, `to`,
+/// `_csrf`): the same page with the stocktake's actual remains and differences, in a table and as
+/// a chart; nothing is stored. A refused file is said on the page (422).
+pub(crate) async fn stocktake<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>, form: Result<Multipart, MultipartRejection>) -> Response {
+    let book_no = match book_no(path) {
+        Ok(b) => b,
+        Err(e) => return error_page(&e),
+    };
+    let form = match read_multipart(form).await {
+        Ok(f) => f,
+        Err(e) => return error_page(&e),
+    };
+    let from = field_of("from", form.field("from").unwrap_or_default().to_owned());
+    let to = field_of("to", form.field("to").unwrap_or_default().to_owned());
+    let sent = match form.file("stocktake") {
+        None => Err(("file_missing".to_owned(), t(i18n::current().lang, "upload.choose").to_owned())),
+        Some(u) => {
+            let file = if u.filename.is_empty() { "stocktake".to_owned() } else { u.filename.clone() };
+            jiamao_domain::doc::parse_stocktake(&u.text, &file).map(|doc| (file, doc)).map_err(|e| {
+                let e = ApiError::document(&e);
+                (e.rule, e.message)
+            })
+        }
+    };
+    match with_engine(&engine, move |e| reconcile_view(e, book_no, from, to, Some(sent))).await {
+        Ok(v) => status_page(reconcile_status(&v), pages::reconcile(&chrome(), &v)),
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn read_multipart(form: Result<Multipart, MultipartRejection>) -> Result<MultipartForm, ApiError> {
+    let m = form.map_err(|r| ApiError::new(r.status(), "bad_body", format!("the form is not multipart/form-data: {}", r.body_text())))?;
+    MultipartForm::read(m).await
 }
 
 /// `GET /books/{book_no}/materials/{seq}?from=&to=`: the drill-down of a material with its balance
@@ -312,7 +384,11 @@ pub(crate) async fn material<S: Store + 'static>(State(engine): State<SharedEngi
         (Err(e), _) | (_, Err(e)) => return error_page(&e),
     };
     let view = with_engine(&engine, move |e| {
-        let explanation = e.explain(&book_no, seq, from, to)?;
+        // A material the book does not have is a page that does not exist (404), not a refusal.
+        let explanation = match e.explain(&book_no, seq, from, to) {
+            Err(AppError::Book { error, .. }) if error.rule == "unknown_item" => return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_item", error.message)),
+            other => other?,
+        };
         let report = e.reconcile_range(&book_no, from, to, None)?;
         let closed_to = e.closures(&book_no)?.last().map(|c| c.to);
         let Some(ledger) = e.ledger(&book_no)? else {
@@ -351,7 +427,53 @@ pub(crate) async fn material<S: Store + 'static>(State(engine): State<SharedEngi
 
 /// `GET /upload`.
 pub(crate) async fn upload() -> Response {
-    html_page(pages::upload(&chrome()))
+    html_page(pages::upload(&chrome(), &UploadView::default()))
+}
+
+/// `POST /upload` (a `multipart/form-data` form: a `book` file, a `lists` file or both, `_csrf`):
+/// files the book (or its change) and posts the lists exactly as the API does, then shows what
+/// became of each (422 when a file was refused whole).
+pub(crate) async fn upload_form<S: Store + 'static>(State(engine): State<SharedEngine<S>>, form: Result<Multipart, MultipartRejection>) -> Response {
+    let form = match read_multipart(form).await {
+        Ok(f) => f,
+        Err(e) => return error_page(&e),
+    };
+    let lang = i18n::current().lang;
+    let (book, lists) = (form.file("book").cloned(), form.file("lists").cloned());
+    let none_chosen = book.is_none() && lists.is_none();
+    let done = with_engine(&engine, move |e| {
+        let name = |u: &Upload, default: &str| if u.filename.is_empty() { default.to_owned() } else { u.filename.clone() };
+        let mut view = UploadView::default();
+        if let Some(u) = &book {
+            view.book = Some(match e.import_book(&u.text, &name(u, "book")) {
+                Ok(b) => Ok(b),
+                Err(x) => Err(inline(x)?),
+            });
+        }
+        if let Some(u) = &lists {
+            view.lists = Some(match e.post_text(&u.text, &name(u, "lists")) {
+                Ok(o) => Ok(o),
+                Err(x) => Err(inline(x)?),
+            });
+        }
+        if none_chosen {
+            let missing = ("file_missing".to_owned(), t(lang, "upload.choose").to_owned());
+            if form.fields.iter().any(|(k, _)| k == "lists") || form.files.iter().any(|(k, _)| k == "lists") {
+                view.lists = Some(Err(missing));
+            } else {
+                view.book = Some(Err(missing));
+            }
+        }
+        Ok(view)
+    })
+    .await;
+    match done {
+        Ok(v) => {
+            let refused = matches!(v.book, Some(Err(_))) || matches!(v.lists, Some(Err(_)));
+            status_page(if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, pages::upload(&chrome(), &v))
+        }
+        Err(e) => error_page(&e),
+    }
 }
 
 // ---- Customs: the 单耗 review queue -------------------------------------------------------------
@@ -931,13 +1053,29 @@ pub(crate) async fn add_account<S: Store + 'static>(State(engine): State<SharedE
         customs: optional(&body, "customs").unwrap_or_default(),
         province: optional(&body, "province").unwrap_or_default(),
         error: None,
+        field_errors: Vec::new(),
     };
     let password = form_value(&body, "password").unwrap_or_default();
+    // Each field by its rule first (the same the engine applies), each message next to its field.
+    let lang = i18n::current().lang;
+    let field_errors: Vec<(&'static str, String)> = [
+        ("login", Rule::Login, form.login.as_str(), true),
+        ("password", Rule::Password, password.as_str(), true),
+        ("enterprise", Rule::Uscc, form.enterprise.as_str(), false),
+        ("customs", Rule::District, form.customs.as_str(), false),
+        ("province", Rule::Province, form.province.as_str(), false),
+    ]
+    .into_iter()
+    .filter(|(_, _, value, required)| *required || !value.is_empty())
+    .filter_map(|(field, rule, value, _)| rule.check(lang, value).map(|m| (field, m)))
+    .collect();
+    let form = AccountForm { field_errors, ..form };
     let principal = auth::current().principal;
     let paging = Paging::from_query("/accounts", None, &pages_officials::ACCOUNT_COLS, "login", Order::Asc);
     let done = with_engine(&engine, move |e| {
         let opt = |s: &str| Some(s).filter(|v| !v.is_empty()).map(str::to_owned);
         let added = match form.role.parse::<Role>() {
+            _ if !form.field_errors.is_empty() => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", t(lang, "form.fix_fields"))),
             Ok(role) => {
                 e.add_user(&form.login, role, opt(&form.enterprise).as_deref(), opt(&form.customs).as_deref(), opt(&form.province).as_deref(), &password).map(|a| a.login).map_err(ApiError::from)
             }

@@ -435,7 +435,10 @@ impl Fixture {
 
     async fn call(&self, token: Option<&str>, method: &str, path: &str, body: Option<&str>) -> Reply {
         let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        let mut headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        if body.is_some_and(|b| b.starts_with(&format!("--{BOUNDARY}"))) {
+            headers.push(("Content-Type", MULTIPART));
+        }
         send(self.addr, &method.to_ascii_uppercase(), path, &headers, body.map(str::as_bytes)).await
     }
 
@@ -516,6 +519,25 @@ enum Class {
     AddUserPage,
     /// `POST /accounts/{login}/disable` (the page's form): refused alike whether the account exists.
     DisableUserPage,
+    /// `POST /upload` (the page's file forms): a book file is filed like `POST /api/v1/books`
+    /// (the 403 page for those who may not, the same as for a book nobody filed), a lists file posted
+    /// like `POST /api/v1/lists` (every list of a book the account may not touch rejected as unknown).
+    UploadPage,
+}
+
+/// The boundary of the multipart forms the suite sends (the pages' file uploads).
+const BOUNDARY: &str = "jiamao-security-suite";
+const MULTIPART: &str = "multipart/form-data; boundary=jiamao-security-suite";
+
+/// A `multipart/form-data` body: (field, file name when a file, content).
+fn multipart(parts: &[(&str, Option<&str>, &str)]) -> String {
+    let mut out = String::new();
+    for (name, file, content) in parts {
+        let file = file.map(|f| format!("; filename=\"{f}\"")).unwrap_or_default();
+        out.push_str(&format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{content}\r\n"));
+    }
+    out.push_str(&format!("--{BOUNDARY}--\r\n"));
+    out
 }
 
 fn classify(method: &str, path: &str) -> Class {
@@ -531,12 +553,13 @@ fn classify(method: &str, path: &str) -> Class {
         ("post", "/api/v1/tax/quote") | ("get", "/api/v1/books/{book_no}/tax/periods") | ("get", "/api/v1/books/{book_no}/tax/schedule") => Class::Book(&[ReadTax]),
         ("post", "/api/v1/books/{book_no}/tax/payments") | ("post", "/api/v1/books/{book_no}/tax/schedule") => Class::Book(&[RecordTax]),
         ("get", "/books/{book_no}") => Class::Book(&[ReadBook, ReadReport]),
-        ("get", "/books/{book_no}/reconcile") | ("get", "/books/{book_no}/materials/{seq}") => Class::Book(&[ReadReport]),
+        ("get", "/books/{book_no}/reconcile") | ("post", "/books/{book_no}/reconcile") | ("get", "/books/{book_no}/materials/{seq}") => Class::Book(&[ReadReport]),
         ("post", "/books/{book_no}/reviews") => Class::Book(&[ReviewConsumption]),
         ("get", "/books/{book_no}/lists") => Class::Book(&[ReadReport]),
         ("get", "/books/{book_no}/balance") => Class::Book(&[ReadBook]),
         ("get", "/books/{book_no}/tax") => Class::Book(&[ReadTax]),
-        ("get", "/upload") | ("get", "/review") | ("get", "/district") | ("get", "/catalogs") => Class::Page,
+        ("get", "/upload") | ("get", "/review") | ("get", "/district") | ("get", "/catalogs") | ("get", "/check") => Class::Page,
+        ("post", "/upload") => Class::UploadPage,
         ("post", "/catalogs/preview") => Class::PreviewPage,
         ("get", "/audit") => Class::AuditPage,
         ("get", "/accounts") => Class::UsersPage,
@@ -606,6 +629,12 @@ fn concrete(fx: &Fixture, method: &str, template: &str, real: &BookFacts, target
         ("post", "/api/v1/books/{book_no}/guarantees/{guarantee_no}/refund") => json!({"refunded_on": "2026-12-31", "rate": "0.0035"}).to_string(),
         ("post", "/api/v1/books/{book_no}/consumption-reviews") => json!({"product_seq": 1, "version": "1", "action": "question", "note": "tried by the security suite"}).to_string(),
         ("post", "/books/{book_no}/reviews") => "product_seq=1&version=1&action=question&note=tried+by+the+security+suite".to_owned(),
+        ("get", "/check") => return (format!("{path}?rule=uscc&value={}", real.enterprise), None),
+        ("post", "/books/{book_no}/reconcile") => {
+            let stocktake = json!({"book_no": target, "taken_on": "2026-12-31", "materials": [], "products": []}).to_string();
+            multipart(&[("to", None, "2026-12-31"), ("stocktake", Some("stocktake.json"), &stocktake)])
+        }
+        ("post", "/upload") => multipart(&[("book", Some("book.json"), &real.doc.replace(real.no, target))]),
         ("post", "/api/v1/books") => real.doc.replace(real.no, target),
         ("post", "/api/v1/lists") => real.lists.replace(real.no, target),
         ("post", "/api/v1/books/{book_no}/reconcile") => json!({"book_no": target, "taken_on": "2026-12-31", "materials": [], "products": []}).to_string(),
@@ -774,7 +803,7 @@ async fn matrix(fx: &mut Fixture) {
                         if allowed {
                             let read_ok = match template {
                                 // Reads that may be refused by the tax rules or the stocktake's content, never as unknown.
-                                "/api/v1/tax/quote" | "/api/v1/books/{book_no}/reconcile" if method == "post" => r.status == 200 || r.status == 422,
+                                "/api/v1/tax/quote" | "/api/v1/books/{book_no}/reconcile" | "/books/{book_no}/reconcile" if method == "post" => r.status == 200 || r.status == 422,
                                 _ => r.status == 200,
                             };
                             assert!(read_ok, "{what}: allowed, but answered {} {}", r.status, r.body);
@@ -838,7 +867,8 @@ async fn matrix(fx: &mut Fixture) {
                     assert_eq!((me["login"].as_str(), me["read_only"].as_bool()), (Some(who.login), Some(matches!(kind, Kind::ReadOnly(_)))), "{name} {m} {template}: {me}");
                 }
                 Class::Page => {
-                    let r = fx.as_who(who, method, template, None).await;
+                    let (path, _) = concrete(fx, method, template, &fx.books[0], fx.books[0].no);
+                    let r = fx.as_who(who, method, &path, None).await;
                     assert_eq!(r.status, 200, "{name} {m} {template}: {}", r.body);
                     for b in fx.books.iter().filter(|b| !may(kind, &[Act::ReadBook], b)) {
                         assert!(!r.body.contains(b.no), "{name} {m} {template}: shows book {}", b.no);
@@ -1035,6 +1065,42 @@ async fn matrix(fx: &mut Fixture) {
                     assert_eq!(r.status, 200, "{what}: {}", r.body);
                     let hooks = r.json();
                     assert!(hooks.as_array().is_some_and(|a| a.iter().all(|w| w["login"] == who.login)), "{what}: lists only its own subscriptions: {hooks}");
+                }
+                Class::UploadPage => {
+                    for bi in 0..fx.books.len() {
+                        let book = &fx.books[bi];
+                        // The book file: filed (unchanged) or the 403 page, as for a book nobody filed.
+                        let (path, body) = concrete(fx, method, template, book, book.no);
+                        let r = fx.as_who(&fx.who[wi], method, &path, body.as_deref()).await;
+                        let what = format!("{name} {m} {path} (book {})", book.no);
+                        assert!(is_html(&r), "{what}: not a page");
+                        if may(kind, &[Act::FileBook], book) {
+                            assert_eq!(r.status, 200, "{what}: {}", r.body);
+                            assert!(r.body.contains("data-testid=\"book-result\"") && r.body.contains(book.no), "{what}: {}", r.body);
+                        } else {
+                            let (_, no_body) = concrete(fx, method, template, book, NO_BOOK);
+                            let nothing = fx.as_who(&fx.who[wi], method, &path, no_body.as_deref()).await;
+                            assert_same(&what, &r, &nothing, book.no, NO_BOOK);
+                            assert_eq!(r.status, 403, "{what}: {}", r.body);
+                            fx.refusals += 2;
+                        }
+                        // The lists file: duplicates for those who post the book's lists, else every
+                        // list rejected as a book that does not exist.
+                        let lists = multipart(&[("lists", Some("lists.json"), &book.lists)]);
+                        let r = fx.as_who(&fx.who[wi], method, &path, Some(&lists)).await;
+                        let what = format!("{name} {m} {path} (lists of {})", book.no);
+                        assert_eq!(r.status, 200, "{what}: {}", r.body);
+                        let statuses: Vec<&str> = r.body.split("<tr data-status=\"").skip(1).filter_map(|x| x.split('"').next()).collect();
+                        assert!(!statuses.is_empty(), "{what}: no outcome: {}", r.body);
+                        if may(kind, &[Act::PostLists], book) {
+                            assert!(statuses.iter().all(|s| *s == "duplicate"), "{what}: {statuses:?}");
+                        } else {
+                            assert!(statuses.iter().all(|s| *s == "rejected") && r.body.contains("unknown_book"), "{what}: {}", r.body);
+                            let nothing = fx.as_who(&fx.who[wi], method, &path, Some(&multipart(&[("lists", Some("lists.json"), &book.lists.replace(book.no, NO_BOOK))]))).await;
+                            assert_same(&what, &r, &nothing, book.no, NO_BOOK);
+                            fx.refusals += 1;
+                        }
+                    }
                 }
                 Class::PreviewPage => {
                     let (path, body) = concrete(fx, method, template, &fx.books[0], BOOK_A);

@@ -163,6 +163,11 @@ fn is_html(r: &Reply) -> bool {
     r.header("content-type").is_some_and(|t| t.starts_with("text/html"))
 }
 
+/// The page of a form refused for its CSRF token: 403, a page (not JSON), naming the rule.
+fn is_csrf_page(r: &Reply) -> bool {
+    r.status == 403 && is_html(r) && r.body.contains("<code>csrf</code>")
+}
+
 /// The attribute `name` of every element carrying `marker` (a `data-testid="…"`), in order.
 fn attributes(html: &str, marker: &str, name: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -207,7 +212,7 @@ fn check_frame(r: &Reply, lang: &str, what: &str) {
     }
     for (at, _) in r.body.match_indices(" aria-sort=\"") {
         let cell = &r.body[at..at + r.body[at..].find("</th>").unwrap_or(0)];
-        assert!(cell.contains("<a class=\"sort\" href=\""), "{what}: a sortable heading is not a link: {cell}");
+        assert!(cell.contains("<a class=\"sort\" data-partial href=\""), "{what}: a sortable heading is not a link (updating the table in place): {cell}");
     }
 }
 
@@ -329,18 +334,133 @@ async fn the_pages_show_the_engine_s_figures() {
 
     // An unknown material, a bad range: error pages, not a crash.
     let r = page(&app, &ent, &format!("{book}/materials/99")).await;
-    assert!(r.status == 422 && is_html(&r), "{} {}", r.status, r.body);
+    assert!(r.status == 404 && is_html(&r) && r.body.contains("<code>unknown_item</code>"), "a material the book does not have is a page that does not exist: {} {}", r.status, r.body);
     let r = page(&app, &ent, &format!("{book}/materials/x")).await;
     assert!(r.status == 400 && is_html(&r), "{} {}", r.status, r.body);
 
     // The upload page: the contract of the browser tests.
     let r = page(&app, &ent, "/upload").await;
-    for marker in ["data-testid=\"book-file\"", "data-testid=\"lists-file\"", "data-testid=\"book-upload\"", "data-testid=\"lists-upload\"", "data-testid=\"book-result\"", "data-testid=\"outcomes\""]
-    {
+    for marker in ["data-testid=\"book-file\"", "data-testid=\"lists-file\"", "data-testid=\"book-upload\"", "data-testid=\"lists-upload\""] {
         assert!(r.body.contains(marker), "{marker} missing from /upload");
     }
     assert!(r.body.contains("<label for=\"book-file\">") && r.body.contains("<label for=\"lists-file\">"), "file inputs have labels");
-    assert!(r.body.contains("X-CSRF-Token") && r.body.contains("/api/v1/lists"), "the script posts to the API with the CSRF header");
+    assert_eq!(r.body.matches("enctype=\"multipart/form-data\"").count(), 2, "two file forms posted with the page (no script needed)");
+    assert_eq!(r.body.matches(&format!("name=\"_csrf\" value=\"{}\"", ent.csrf)).count(), 3, "each form (and the logout) carries the CSRF token");
+}
+
+/// A `multipart/form-data` body as a browser sends a form with files: (field, file name, content).
+const BOUNDARY: &str = "----jiamao-web-test";
+
+fn multipart(parts: &[(&str, Option<&str>, &str)]) -> String {
+    let mut out = String::new();
+    for (name, file, content) in parts {
+        let file = file.map(|f| format!("; filename=\"{f}\"\r\nContent-Type: application/json")).unwrap_or_default();
+        out.push_str(&format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{content}\r\n"));
+    }
+    out.push_str(&format!("--{BOUNDARY}--\r\n"));
+    out
+}
+
+async fn multipart_form(app: &App, s: &Session, path: &str, parts: &[(&str, Option<&str>, &str)]) -> Reply {
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    common::send(app.addr, "POST", path, &[("Cookie", &s.cookies), ("Content-Type", &ct)], Some(multipart(parts).as_bytes())).await
+}
+
+/// The rows of a page's outcomes table: (list_no, status, rule, message).
+fn outcome_rows(html: &str) -> Vec<(String, String, String, String)> {
+    let cell_text = |c: &str| {
+        let inner = &c[c.find('>').map_or(0, |i| i + 1)..];
+        let inner = inner.rsplit_once("</td>").map_or(inner, |(a, _)| a);
+        // Text without tags, unescaped as the page escaped it.
+        let mut text = String::new();
+        let mut in_tag = false;
+        for ch in inner.chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    };
+    html.split("<tr data-status=\"")
+        .skip(1)
+        .map(|row| {
+            let row = &row[..row.find("</tr>").expect("end of row")];
+            let status = row.split('"').next().unwrap_or_default().to_owned();
+            let cells: Vec<String> = row.split("<td").skip(1).map(cell_text).collect();
+            (cells[0].clone(), status, cells[2].clone(), cells[4].clone())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_are_checked_inline_by_the_api_s_rules() {
+    let Some(app) = spawn_app().await else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    let check = |rule: &str, value: &str, lang: &str| format!("/check?rule={rule}&value={value}&lang={lang}");
+    let r = page(&app, &ent, &check("uscc", "91441900698123458E", "zh")).await;
+    assert_eq!((r.status, r.json()["ok"].as_bool()), (200, Some(true)), "{}", r.body);
+    let r = page(&app, &ent, &check("uscc", "91441900698123458F", "zh")).await;
+    let zh = r.json()["message"].as_str().unwrap_or_default().to_owned();
+    assert!(r.json()["ok"] == false && zh.contains("统一社会信用代码"), "{}", r.body);
+    let r = page(&app, &ent, &check("uscc", "91441900698123458F", "en")).await;
+    assert!(r.json()["message"].as_str().is_some_and(|m| m.starts_with("A unified social credit code")), "{}", r.body);
+    for (rule, bad, good) in [("date", "2026-02-30", "2026-02-28"), ("amount", "1%2C000", "1000.50"), ("hs", "39011", "3901100000"), ("district", "52", "5200"), ("password", "short", "long+enough+1")]
+    {
+        assert_eq!(page(&app, &ent, &check(rule, bad, "en")).await.json()["ok"], false, "{rule} {bad}");
+        assert_eq!(page(&app, &ent, &check(rule, good, "en")).await.json()["ok"], true, "{rule} {good}");
+    }
+    let r = page(&app, &ent, &check("nothing", "x", "en")).await;
+    assert_eq!((r.status, r.rule().as_str()), (400, "bad_query"), "{}", r.body);
+    // The fields carry their rule for the page's script.
+    let r = page(&app, &ent, "/accounts").await;
+    for (id, rule) in [("login", "login"), ("enterprise", "uscc"), ("customs", "district"), ("province", "province"), ("password", "password")] {
+        assert!(r.body.contains(&format!("<input id=\"{id}\" name=\"{id}\" value=\"")) && r.body.contains(&format!("data-check=\"{rule}\"")), "{id}");
+    }
+    let r = page(&app, &ent, &format!("/books/{BOOK_NO}/balance")).await;
+    assert!(r.body.contains("data-check=\"date\""), "date fields are checked as they change");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_are_uploaded_with_the_page_s_forms_exactly_as_through_the_api() {
+    let Some(app) = spawn_app().await else { return };
+    let Some(dir) = examples() else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    let token = ("_csrf", None, ent.csrf.as_str());
+    // The book again: unchanged, said next to its form with a link to the book.
+    let book = read(&dir, "book.json");
+    let r = multipart_form(&app, &ent, "/upload", &[token, ("book", Some("book.json"), &book)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let result = &r.body[r.body.find("data-testid=\"book-result\"").expect("the book's result")..];
+    assert!(result[..result.find("</p>").expect("end")].contains(&format!("href=\"/books/{BOOK_NO}\"")), "{result}");
+    // The bad lists: each outcome exactly the API's (list, status, rule, message).
+    let bad = read(&dir, "lists-bad.json");
+    let r = multipart_form(&app, &ent, "/upload", &[token, ("lists", Some("lists-bad.json"), &bad)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("data-testid=\"lists-result\""), "{}", r.body);
+    let rows = outcome_rows(&r.body);
+    let api = common::send(app.addr, "POST", "/api/v1/lists", &[("Cookie", &ent.cookies), ("X-CSRF-Token", &ent.csrf)], Some(bad.as_bytes())).await;
+    let want: Vec<(String, String, String, String)> = api
+        .json()
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .map(|o| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+            (s(&o["list_no"]), s(&o["status"]), s(&o["error"]["rule"]), s(&o["error"]["message"]))
+        })
+        .collect();
+    assert!(want.iter().any(|w| w.1 == "rejected"), "the example's bad lists are rejected: {want:?}");
+    assert_eq!(rows, want, "the page shows the API's outcomes");
+    // A file that is not a list document, no file at all, no CSRF token.
+    let r = multipart_form(&app, &ent, "/upload", &[token, ("lists", Some("x.json"), "{not json")]).await;
+    assert!(r.status == 422 && r.body.contains("data-testid=\"lists-result\"") && r.body.contains("role=\"alert\""), "{} {}", r.status, r.body);
+    let r = multipart_form(&app, &ent, "/upload", &[token, ("lists", Some(""), "")]).await;
+    assert!(r.status == 422 && r.body.contains("<code>file_missing</code>"), "{} {}", r.status, r.body);
+    let r = multipart_form(&app, &ent, "/upload", &[("lists", Some("lists-bad.json"), &bad)]).await;
+    assert!(is_csrf_page(&r), "{} {}", r.status, r.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,7 +551,7 @@ async fn a_customs_officer_accepts_a_declared_version_from_the_review_page() {
     // Without the CSRF token (or with another one): refused, nothing changes.
     for body in [fields.clone(), format!("{fields}&_csrf={}", "0".repeat(64))] {
         let r = form(&app, &customs, &target, &body).await;
-        assert_eq!((r.status, r.rule().as_str()), (403, "csrf"), "POST {target} {body}: {}", r.body);
+        assert!(is_csrf_page(&r), "POST {target} {body}: {} {}", r.status, r.body);
     }
     // Another district's officer: the book does not exist for it.
     let far = log_in(&app, "customs-2300").await;
@@ -618,19 +738,45 @@ async fn tax_periods_and_the_quote_of_a_domestic_sale() {
 async fn the_reconciliation_page_takes_a_stocktake() {
     let Some(app) = spawn_app().await else { return };
     let ent = log_in(&app, "ent-admin").await;
-    let r = page(&app, &ent, &format!("/books/{BOOK_NO}/reconcile")).await;
-    for marker in ["data-testid=\"stocktake-file\"", "data-testid=\"stocktake-upload\"", "data-testid=\"stocktake-result\"", "data-testid=\"differences\"", "id=\"differences-chart\""] {
+    let path = format!("/books/{BOOK_NO}/reconcile");
+    let r = page(&app, &ent, &path).await;
+    for marker in ["data-testid=\"stocktake-file\"", "data-testid=\"stocktake-upload\"", "enctype=\"multipart/form-data\""] {
         assert!(r.body.contains(marker), "{marker} missing");
     }
     assert!(r.body.contains("<label for=\"stocktake-file\">"), "the file input has a label");
-    assert!(r.body.contains(&format!("\"url\":\"/api/v1/books/{BOOK_NO}/reconcile\"")) && r.body.contains("'X-CSRF-Token': csrf()"), "the script posts to the API with the CSRF header");
-    assert!(r.body.contains("createElementNS(NS, name)") && r.body.contains("'differences-chart'"), "the script draws the bars as SVG");
-    // What the script sends and reads: the API's answer with differences by material.
+    assert!(!r.body.contains("data-testid=\"differences\""), "no differences before a stocktake");
     let Some(dir) = examples() else { return };
     let stocktake = read(&dir, "stocktake.json");
+    let token = ("_csrf", None, ent.csrf.as_str());
+    let r = multipart_form(&app, &ent, &path, &[token, ("stocktake", Some("stocktake.json"), &stocktake)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The differences: the API's figures, in the table and as bars drawn on the server.
     let api = common::send(app.addr, "POST", &format!("/api/v1/books/{BOOK_NO}/reconcile"), &[("Cookie", &ent.cookies), ("X-CSRF-Token", &ent.csrf)], Some(stocktake.as_bytes())).await;
     assert_eq!(api.status, 200, "{}", api.body);
-    assert!(api.json()["materials"].as_array().is_some_and(|m| m.iter().all(|x| x["difference"].is_string())), "{}", api.body);
+    let materials = api.json()["materials"].as_array().cloned().expect("materials");
+    let table = &r.body[r.body.find("data-testid=\"differences\"").expect("the differences table")..];
+    let table = &table[..table.find("</table>").expect("end")];
+    let chart = &r.body[r.body.find("data-testid=\"differences-chart\"").expect("the chart is drawn on the server")..];
+    let chart = &chart[..chart.find("</svg>").expect("end of the chart")];
+    assert_eq!(table.matches("<tr data-seq=").count(), materials.len());
+    assert_eq!(chart.matches("<g data-seq=").count(), materials.len());
+    for m in &materials {
+        let (seq, difference) = (m["seq"].as_u64().expect("seq"), m["difference"].as_str().expect("difference"));
+        let row = &table[table.find(&format!("<tr data-seq=\"{seq}\">")).expect("a row per material")..];
+        let row = &row[..row.find("</tr>").expect("end")];
+        assert!(row.ends_with(&format!(">{difference}</td>")), "material {seq}: the difference is the API's {difference}: {row}");
+        assert!(chart.contains(&format!("<g data-seq=\"{seq}\">")) && chart.contains(&format!(">{difference}</text>")), "material {seq}: a bar labelled {difference}");
+    }
+    assert!(r.body.contains("data-testid=\"stocktake-result\" role=\"status\""), "{}", r.body);
+    // A stocktake that is not one, a refused date: said on the page, nothing else.
+    let r = multipart_form(&app, &ent, &path, &[token, ("stocktake", Some("s.json"), "{\"taken_on\": 1}")]).await;
+    assert!(r.status == 422 && r.body.contains("data-testid=\"stocktake-result\"") && r.body.contains("role=\"alert\""), "{} {}", r.status, r.body);
+    let r = page(&app, &ent, &format!("{path}?to=2026-02-30")).await;
+    assert!(r.status == 400 && r.body.contains("data-testid=\"date-error\"") && !r.body.contains("data-testid=\"reconcile-materials\""), "{} {}", r.status, r.body);
+    // Another enterprise: the page of a book that does not exist.
+    let other = log_in(&app, "other-op").await;
+    let r = multipart_form(&app, &other, &path, &[("_csrf", None, other.csrf.as_str()), ("stocktake", Some("stocktake.json"), &stocktake)]).await;
+    assert_eq!(r.status, 404, "{}", r.body);
 }
 
 // ---- The officials' pages -----------------------------------------------------------------------
@@ -713,7 +859,7 @@ async fn commerce_compares_catalog_versions_and_a_supervisor_previews_the_impact
     let r = form(&app, &supervisor, "/catalogs/preview", &body(&supervisor, CATALOG_3).replace("2026-06-01", "2026-6-1")).await;
     assert!(r.status == 400 && r.body.contains("as_of-error"), "{} {}", r.status, r.body);
     let r = form(&app, &supervisor, "/catalogs/preview", &format!("name=web-3&csv={}", form_encode(CATALOG_3))).await;
-    assert_eq!((r.status, r.rule().as_str()), (403, "csrf"), "{}", r.body);
+    assert!(is_csrf_page(&r), "{} {}", r.status, r.body);
 }
 
 /// A value for a form body (`application/x-www-form-urlencoded`).
@@ -760,12 +906,15 @@ async fn the_administrator_adds_and_disables_accounts() {
     let r = form(&app, &admin, "/accounts", &format!("_csrf={}&{fields}&password=short", admin.csrf)).await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("data-testid=\"account-error\"") && r.body.contains("at least 10 characters") && r.body.contains("value=\"new-op\"") && !r.body.contains("value=\"short\""), "{}", r.body);
-    assert!(r.body.contains("aria-describedby=\"account-error account-error-text\""), "the message is tied to the field");
+    let password = &r.body[r.body.find("<input id=\"password\"").expect("the password field")..];
+    let password = &password[..password.find("</span>").expect("its message")];
+    assert!(password.contains("aria-invalid=\"true\" aria-describedby=\"password-error\"") && password.contains("id=\"password-error\""), "the message is tied to the field: {password}");
+    assert!(!r.body.contains("id=\"login-error\""), "a valid login has no message");
     let r = form(&app, &admin, "/accounts", &format!("_csrf={}&login=x&role=king&password=a+long+enough+one", admin.csrf)).await;
     assert!(r.status == 422 && r.body.contains("unknown role"), "{}", r.body);
     // Without the CSRF token: refused before anything.
     let r = form(&app, &admin, "/accounts", &format!("{fields}&password=a+long+password+1")).await;
-    assert_eq!((r.status, r.rule().as_str()), (403, "csrf"));
+    assert!(is_csrf_page(&r), "{} {}", r.status, r.body);
     // Added: back to the list, which says so; the account logs in.
     let r = form(&app, &admin, "/accounts", &format!("_csrf={}&{fields}&password=a+long+password+1", admin.csrf)).await;
     assert_eq!((r.status, r.header("location")), (303, Some("/accounts?added=new-op")), "{}", r.body);
@@ -821,7 +970,7 @@ async fn the_review_page_charts_declared_consumption_against_the_standard() {
 /// The files that render pages; every string literal of them shaped like a key (`a.b`, lower case)
 /// outside their tests is a translation key.
 const PAGE_SOURCES: &[&str] =
-    &["src/html.rs", "src/i18n.rs", "src/web.rs", "src/pages_enterprise.rs", "src/pages_customs.rs", "src/pages_ledger.rs", "src/pages_officials.rs", "src/charts.rs", "src/table.rs"];
+    &["src/html.rs", "src/i18n.rs", "src/forms.rs", "src/web.rs", "src/pages_enterprise.rs", "src/pages_customs.rs", "src/pages_ledger.rs", "src/pages_officials.rs", "src/charts.rs", "src/table.rs"];
 
 fn is_key(s: &str) -> bool {
     let mut parts = s.split('.');
