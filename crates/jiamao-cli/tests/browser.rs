@@ -71,7 +71,9 @@ fn the_workspace_in_a_real_browser() {
     let _ = server.wait();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the browser flows failed:\n{text}");
-    for shot in ["1-enterprise-dashboard", "2-upload-outcomes", "3-reconcile", "4-drill-down", "5-review-queue", "6-review-accepted", "7-english"] {
+    for shot in
+        ["1-enterprise-dashboard", "2-upload-outcomes", "3-reconcile", "3b-stocktake", "4-drill-down", "4b-lists-tablet", "4c-inline-validation", "5-review-queue", "6-review-accepted", "7-english"]
+    {
         assert!(shots.join(format!("{shot}.png")).exists(), "no screenshot {shot}");
     }
 }

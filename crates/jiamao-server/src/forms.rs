@@ -94,8 +94,15 @@ impl Rule {
     }
 
     /// The message a page shows next to the field, in its language; `None` when the value passes.
+    /// A code's refusal carries the library's detail (which character, which table); the other
+    /// rules' sentence says it all.
     pub(crate) fn check(self, lang: Lang, value: &str) -> Option<String> {
-        self.verdict(value).err().map(|detail| fill(t(lang, "check.refused"), &[("rule", t(lang, self.message_key())), ("detail", &detail)]))
+        let detail = self.verdict(value).err()?;
+        let rule = t(lang, self.message_key());
+        Some(match self {
+            Rule::Uscc | Rule::District | Rule::Hs | Rule::Currency | Rule::Country => fill(t(lang, "check.refused"), &[("rule", rule), ("detail", &detail)]),
+            _ => rule.to_owned(),
+        })
     }
 }
 

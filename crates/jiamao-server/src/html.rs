@@ -192,15 +192,17 @@ const SCRIPT: &str = r#"(function () {
     if (ev.defaultPrevented || !main.contains(form) || form.hasAttribute('data-full')) { return; }
     ev.preventDefault();
     var data = new FormData(form, ev.submitter || undefined);
+    // Attributes, not properties: a field named "action" or "method" would shadow them.
     var method = (form.getAttribute('method') || 'get').toUpperCase(), id = region(form);
+    var action = new URL(form.getAttribute('action') || location.href, location.href);
     if (method === 'GET') {
-      var u = new URL(form.action, location.href); u.hash = '';
+      var u = new URL(action.href); u.hash = '';
       u.search = new URLSearchParams(Array.from(data.entries()).filter(function (e) { return typeof e[1] === 'string'; })).toString();
       go('GET', u.href, null, {}, id, true, function () { location.assign(u.href); });
     } else {
       var token = form.querySelector('input[name="_csrf"]');
       var multipart = (form.getAttribute('enctype') || '').toLowerCase() === 'multipart/form-data';
-      go('POST', form.action, multipart ? data : new URLSearchParams(data), { 'X-CSRF-Token': token ? token.value : '' }, id, false, function () {});
+      go('POST', action.href, multipart ? data : new URLSearchParams(data), { 'X-CSRF-Token': token ? token.value : '' }, id, false, function () {});
     }
   });
   document.addEventListener('click', function (ev) {

@@ -171,7 +171,7 @@ pub(crate) fn lists(c: &Chrome, v: &ListsView) -> String {
     let directions = vec![("I".to_owned(), c.t("direction.i").to_owned()), ("E".to_owned(), c.t("direction.e").to_owned())];
     let _ = writeln!(
         body,
-        "<form method=\"get\" action=\"{href}/lists\" class=\"filters panel\" data-testid=\"list-filter\">\n<div class=\"field\">{mode}</div>\n<div class=\"field\">{dir}</div>\n<div class=\"field\"><label for=\"list_no\">{no_label}</label> <input id=\"list_no\" name=\"list_no\" value=\"{no}\" autocomplete=\"off\"></div>\n{from}\n{to}\n<div class=\"field\"><button type=\"submit\" class=\"primary\">{apply}</button> <a href=\"{href}/lists\">{clear}</a></div>\n</form>",
+        "<form method=\"get\" action=\"{href}/lists\" class=\"filters panel\" data-testid=\"list-filter\">\n<div class=\"field\">{mode}</div>\n<div class=\"field\">{dir}</div>\n<div class=\"field\"><label for=\"list_no\">{no_label}</label> <input id=\"list_no\" name=\"list_no\" value=\"{no}\" autocomplete=\"off\"></div>\n{from}\n{to}\n<div class=\"field\"><button type=\"submit\" class=\"primary\">{apply}</button> <a data-partial href=\"{href}/lists\">{clear}</a></div>\n</form>",
         href = escape(&book_href(&v.book_no)),
         mode = select(c, "trade_mode", "lists.trade_mode", &modes, &f.trade_mode),
         dir = select(c, "direction", "lists.direction", &directions, &f.direction),
@@ -196,8 +196,9 @@ pub(crate) fn lists(c: &Chrome, v: &ListsView) -> String {
         let mode = r.trade_mode_name.map_or_else(|| r.trade_mode.clone(), |n| format!("{} {n}", r.trade_mode));
         let _ = writeln!(
             body,
-            "<tr data-testid=\"list-row\" data-list=\"{no}\">{nocell}{date}{dir}{goods}{mode}{cp}{lines}<td>{detail}</td></tr>",
+            "<tr data-testid=\"list-row\" data-list=\"{no}\" data-direction=\"{d}\">{nocell}{date}{dir}{goods}{mode}{cp}{lines}<td>{detail}</td></tr>",
             no = escape(&r.list_no),
+            d = r.direction,
             nocell = td_nw(&r.list_no),
             date = td_nw(&r.declared_on.to_string()),
             dir = td_nw(c.t(direction_key(r.direction))),

@@ -905,7 +905,7 @@ async fn the_administrator_adds_and_disables_accounts() {
     let fields = format!("login=new-op&role=enterprise_operator&enterprise={ENTERPRISE}&customs=&province=");
     let r = form(&app, &admin, "/accounts", &format!("_csrf={}&{fields}&password=short", admin.csrf)).await;
     assert_eq!(r.status, 422, "{}", r.body);
-    assert!(r.body.contains("data-testid=\"account-error\"") && r.body.contains("at least 10 characters") && r.body.contains("value=\"new-op\"") && !r.body.contains("value=\"short\""), "{}", r.body);
+    assert!(r.body.contains("data-testid=\"account-error\"") && r.body.contains("密码至少 10 个字符") && r.body.contains("value=\"new-op\"") && !r.body.contains("value=\"short\""), "{}", r.body);
     let password = &r.body[r.body.find("<input id=\"password\"").expect("the password field")..];
     let password = &password[..password.find("</span>").expect("its message")];
     assert!(password.contains("aria-invalid=\"true\" aria-describedby=\"password-error\"") && password.contains("id=\"password-error\""), "the message is tied to the field: {password}");
