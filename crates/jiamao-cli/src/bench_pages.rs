@@ -47,26 +47,42 @@ const GEN_BOOK: &str = "E52002600001";
 const GEN_LOGIN: &str = "bench-gen-admin";
 const GEN_CUSTOMS: &str = "bench-gen-customs";
 
-/// One page to time: the login that opens it, the method and path, a form body.
+/// One page to time: the login that opens it, the method and path, a form body (urlencoded unless
+/// `multipart`).
 struct Page {
     login: &'static str,
     method: &'static str,
     path: String,
     body: Option<String>,
+    multipart: bool,
 }
 
 fn get(login: &'static str, path: impl Into<String>) -> Page {
-    Page { login, method: "GET", path: path.into(), body: None }
+    Page { login, method: "GET", path: path.into(), body: None, multipart: false }
+}
+
+/// The boundary of the multipart forms the bench sends (the pages' file uploads).
+const BOUNDARY: &str = "jiamao-bench-pages";
+
+/// A file form as a browser sends it: the CSRF field is filled in when the page is requested
+/// (`{csrf}`), then the file.
+fn file_form(login: &'static str, path: String, fields: &[(&str, &str)], field: &str, file: &str, text: &str) -> Page {
+    let mut body = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{{csrf}}\r\n");
+    for (k, v) in fields {
+        body.push_str(&format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
+    }
+    body.push_str(&format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file}\"\r\nContent-Type: application/json\r\n\r\n{text}\r\n--{BOUNDARY}--\r\n"));
+    Page { login, method: "POST", path, body: Some(body), multipart: true }
 }
 
 /// A request on its own connection; the status, the body's length and the time to the last byte.
-fn request(addr: SocketAddr, method: &str, path: &str, cookie: &str, body: Option<&str>) -> Result<(u16, usize, Duration, String)> {
+fn request(addr: SocketAddr, method: &str, path: &str, cookie: &str, body: Option<&str>, multipart: bool) -> Result<(u16, usize, Duration, String)> {
     let t0 = Instant::now();
     let mut stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     let body = body.unwrap_or("");
-    let head =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n", body.len());
+    let content_type = if multipart { format!("multipart/form-data; boundary={BOUNDARY}") } else { "application/x-www-form-urlencoded".to_owned() };
+    let head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: {cookie}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n", body.len());
     stream.write_all(head.as_bytes())?;
     stream.write_all(body.as_bytes())?;
     let mut raw = Vec::new();
@@ -81,7 +97,7 @@ fn request(addr: SocketAddr, method: &str, path: &str, cookie: &str, body: Optio
 /// Logs in through the form: the cookies of the session (and the CSRF token for forms).
 fn log_in(addr: SocketAddr, login: &str, password: &str) -> Result<(String, String)> {
     let body = format!("login={login}&password={}&next=%2F", password.replace(' ', "+"));
-    let (status, _, _, head) = request(addr, "POST", "/login", "", Some(&body))?;
+    let (status, _, _, head) = request(addr, "POST", "/login", "", Some(&body), false)?;
     if status != 303 {
         bail!("logging in as {login} answered {status}");
     }
@@ -132,8 +148,11 @@ fn demo_pages() -> Vec<Page> {
         get("demo-auditor", "/audit"),
         get("demo-admin", "/accounts"),
         get("demo-admin", "/catalogs"),
-        Page { login: "demo-admin", method: "POST", path: "/catalogs/preview".into(), body: Some(format!("name=bench&as_of=2026-06-01&csv={}", form_encode(catalog))) },
+        Page { login: "demo-admin", method: "POST", path: "/catalogs/preview".into(), body: Some(format!("name=bench&as_of=2026-06-01&csv={}", form_encode(catalog))), multipart: false },
         get("", "/login"),
+        file_form("demo-enterprise", format!("{b}/reconcile"), &[("to", "2026-12-31")], "stocktake", "stocktake.json", demo::STOCKTAKE),
+        file_form("demo-enterprise", "/upload".into(), &[], "book", "book.json", demo::BOOK),
+        get("demo-enterprise", "/check?rule=uscc&value=91320500MA1XXXXXX1"),
     ]
 }
 
@@ -226,11 +245,11 @@ pub fn run(a: &BenchPagesArgs) -> Result<()> {
     let mut worst = (0.0f64, String::new());
     for p in &pages {
         let cookie = sessions.iter().find(|(l, _)| *l == p.login).map(|(_, c)| c.clone()).unwrap_or_default();
-        let body = p.body.as_ref().map(|b| format!("_csrf={}&{b}", csrf_of(&cookie)));
+        let body = p.body.as_ref().map(|b| if p.multipart { b.replace("{csrf}", &csrf_of(&cookie)) } else { format!("_csrf={}&{b}", csrf_of(&cookie)) });
         let mut times = Vec::with_capacity(a.runs);
         let (mut status, mut bytes) = (0, 0);
         for i in 0..a.warmup + a.runs {
-            let (s, n, t, _) = request(addr, p.method, &p.path, &cookie, body.as_deref())?;
+            let (s, n, t, _) = request(addr, p.method, &p.path, &cookie, body.as_deref(), p.multipart)?;
             (status, bytes) = (s, n);
             if i >= a.warmup {
                 times.push(t);

@@ -9,7 +9,9 @@ use jiamao_domain::tax::tariff::tariff_from_source;
 use jiamao_domain::tax::TaxError;
 use jiamao_store::Store;
 
-const BOOK: &str = include_str!("../demo/book.json");
+pub(crate) const BOOK: &str = include_str!("../demo/book.json");
+/// A stocktake (盘点) of the demo book, hand-made (for the reconciliation page and its bench).
+pub(crate) const STOCKTAKE: &str = include_str!("../demo/stocktake.json");
 const LISTS: &str = include_str!("../demo/lists.json");
 /// Illustrative rates in the layout of the national tariff files; not the official tariff.
 const TARIFF: &str = include_str!("../demo/tariff/p1.json");
