@@ -5,6 +5,7 @@
 use crate::charts::{self, BalancePoint};
 use crate::html::{csrf_field, date_input, escape, facts, head_cells, page, path_segment, td, td_num, td_nw, th, Chrome, DateField};
 use crate::i18n::{fill, key};
+use crate::table::{col, fixed, Col, Paging};
 use chrono::NaiveDate;
 use jiamao_domain::book::Family;
 use jiamao_domain::decimal::{plain, report_qty};
@@ -266,36 +267,87 @@ fn item_name(items: &[ItemView], seq: u32) -> &str {
 
 /// The 报核 tables (materials, then products); `testids` marks the material links for the browser
 /// tests (only on the reconciliation page, one per material).
-pub(crate) fn reconcile_tables(c: &Chrome, book_no: &str, materials: &[ItemView], products: &[ItemView], report: &ReconcileReport, testids: bool, range: &str) -> String {
+/// The materials table of the reconciliation page: sortable by every figure, paged.
+pub(crate) const RECON_COLS: [Col; 17] = [
+    col("seq", "recon.seq", true),
+    col("name", "recon.name", false),
+    fixed("recon.unit", false),
+    col("opening", "recon.opening", true),
+    col("imported", "recon.imported", true),
+    col("carried_in", "recon.carried_in", true),
+    col("surplus_in", "recon.surplus_in", true),
+    col("replaced_in", "recon.replaced_in", true),
+    col("consumed", "recon.consumed", true),
+    col("domestic_sold", "recon.domestic_sold", true),
+    col("re_exported", "recon.re_exported", true),
+    col("replaced_out", "recon.replaced_out", true),
+    col("surplus_out", "recon.surplus_out", true),
+    col("destroyed", "recon.destroyed", true),
+    col("leftover_accrued", "recon.leftover_accrued", true),
+    col("leftover_disposed", "recon.leftover_disposed", true),
+    col("should_remain", "recon.should_remain", true),
+];
+
+/// A material's figure by its column's sort name (see [`RECON_COLS`]).
+pub(crate) fn material_figure<'a>(m: &'a MaterialReport, name: &str) -> Option<&'a str> {
+    let names = [
+        "opening",
+        "imported",
+        "carried_in",
+        "surplus_in",
+        "replaced_in",
+        "consumed",
+        "domestic_sold",
+        "re_exported",
+        "replaced_out",
+        "surplus_out",
+        "destroyed",
+        "leftover_accrued",
+        "leftover_disposed",
+        "should_remain",
+    ];
+    names.iter().position(|n| *n == name).and_then(|i| material_figures(m).get(i).map(|s| s.as_str()))
+}
+
+/// The reconciliation tables; `paging` (the page's materials already sorted and cut to the page)
+/// makes the materials' headings sort links and adds the pager.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn reconcile_tables(c: &Chrome, book_no: &str, materials: &[ItemView], products: &[ItemView], report: &ReconcileReport, testids: bool, range: &str, paging: Option<&Paging>) -> String {
     let href = escape(&book_href(book_no));
     let stocktake = report.materials.iter().any(|m| m.actual_remain.is_some());
-    let mut body = format!("<div class=\"scroll\">\n<table class=\"wide\" data-testid=\"reconcile-materials\">\n<caption>{}</caption>\n<thead><tr>", escape(c.t("recon.materials")));
-    let mut columns: Vec<(&str, bool)> = vec![
-        ("recon.seq", true),
-        ("recon.name", false),
-        ("recon.unit", false),
-        ("recon.opening", true),
-        ("recon.imported", true),
-        ("recon.carried_in", true),
-        ("recon.surplus_in", true),
-        ("recon.replaced_in", true),
-        ("recon.consumed", true),
-        ("recon.domestic_sold", true),
-        ("recon.re_exported", true),
-        ("recon.replaced_out", true),
-        ("recon.surplus_out", true),
-        ("recon.destroyed", true),
-        ("recon.leftover_accrued", true),
-        ("recon.leftover_disposed", true),
-        ("recon.should_remain", true),
-    ];
-    if stocktake {
-        columns.extend([("recon.actual_remain", true), ("recon.difference", true)]);
+    let mut body = format!("<div class=\"scroll\">\n<table class=\"wide\" data-testid=\"reconcile-materials\">\n<caption>{}</caption>\n", escape(c.t("recon.materials")));
+    if let Some(p) = paging.filter(|_| !stocktake) {
+        body.push_str(&p.head(c, &RECON_COLS));
+    } else {
+        body.push_str("<thead><tr>");
+        let mut columns: Vec<(&str, bool)> = vec![
+            ("recon.seq", true),
+            ("recon.name", false),
+            ("recon.unit", false),
+            ("recon.opening", true),
+            ("recon.imported", true),
+            ("recon.carried_in", true),
+            ("recon.surplus_in", true),
+            ("recon.replaced_in", true),
+            ("recon.consumed", true),
+            ("recon.domestic_sold", true),
+            ("recon.re_exported", true),
+            ("recon.replaced_out", true),
+            ("recon.surplus_out", true),
+            ("recon.destroyed", true),
+            ("recon.leftover_accrued", true),
+            ("recon.leftover_disposed", true),
+            ("recon.should_remain", true),
+        ];
+        if stocktake {
+            columns.extend([("recon.actual_remain", true), ("recon.difference", true)]);
+        }
+        for (k, numeric) in &columns {
+            body.push_str(&th(c, k, *numeric));
+        }
+        body.push_str("</tr></thead>\n");
     }
-    for (k, numeric) in &columns {
-        body.push_str(&th(c, k, *numeric));
-    }
-    body.push_str("</tr></thead>\n<tbody>\n");
+    body.push_str("<tbody>\n");
     for m in &report.materials {
         let it = item(materials, m.seq);
         let name = it.map_or("", |i| i.name.as_str());
@@ -319,6 +371,9 @@ pub(crate) fn reconcile_tables(c: &Chrome, book_no: &str, materials: &[ItemView]
         body.push_str("</tr>\n");
     }
     body.push_str("</tbody>\n</table>\n</div>\n");
+    if let Some(p) = paging.filter(|_| !stocktake) {
+        body.push_str(&p.pager(c, "materials"));
+    }
 
     let _ = write!(body, "<div class=\"scroll\">\n<table class=\"wide\" data-testid=\"reconcile-products\">\n<caption>{}</caption>\n<thead><tr>", escape(c.t("recon.products")));
     body.push_str(&head_cells(
@@ -481,7 +536,7 @@ pub(crate) fn book(c: &Chrome, v: &BookView) -> String {
     body.push_str(&versions_side_by_side(c, v));
 
     let _ = writeln!(body, "<h2>{}</h2>", escape(c.t("book.reconcile")));
-    body.push_str(&reconcile_tables(c, &v.book_no, &v.materials, &v.products, &v.reconcile, false, ""));
+    body.push_str(&reconcile_tables(c, &v.book_no, &v.materials, &v.products, &v.reconcile, false, "", None));
     let _ = writeln!(
         body,
         "<p class=\"note\">{} {}: <a href=\"{href}/balance\">{}</a> · <a href=\"{href}/reconcile\">{}</a></p>",
@@ -508,6 +563,9 @@ pub(crate) struct ReconcileView {
     pub report: Option<ReconcileReport>,
     /// A stocktake sent with the page's form: its file name, or why it was refused.
     pub stocktake: Option<Result<String, (String, String)>>,
+    /// The materials' sort and page (the report's materials are that page); none after a
+    /// stocktake, which shows every material.
+    pub paging: Option<Paging>,
 }
 
 pub(crate) fn reconcile(c: &Chrome, v: &ReconcileView) -> String {
@@ -524,7 +582,7 @@ pub(crate) fn reconcile(c: &Chrome, v: &ReconcileView) -> String {
     );
     if let Some(report) = &v.report {
         let range = range_query(v.from.value, v.to.value);
-        body.push_str(&reconcile_tables(c, &v.book_no, &v.materials, &v.products, report, true, &range));
+        body.push_str(&reconcile_tables(c, &v.book_no, &v.materials, &v.products, report, true, &range, v.paging.as_ref()));
         let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(c.t("book.rounding")));
     }
     body.push_str(&stocktake(c, v));

@@ -279,7 +279,14 @@ pub(crate) async fn book<S: Store + 'static>(State(engine): State<SharedEngine<S
 
 /// The reconciliation page's view: the report over the range (none when a date was refused), with a
 /// stocktake's figures when one was sent.
-fn reconcile_view<S: Store>(e: &mut Engine<S>, book_no: String, from: DateField, to: DateField, sent: Option<Result<(String, StocktakeDoc), (String, String)>>) -> Result<ReconcileView, ApiError> {
+fn reconcile_view<S: Store>(
+    e: &mut Engine<S>,
+    book_no: String,
+    from: DateField,
+    to: DateField,
+    sent: Option<Result<(String, StocktakeDoc), (String, String)>>,
+    mut paging: Option<Paging>,
+) -> Result<ReconcileView, ApiError> {
     let range_ok = !from.invalid && !to.invalid;
     let (report, stocktake) = match sent {
         Some(Ok((file, doc))) if range_ok => match e.reconcile_range(&book_no, from.value, to.value, Some((&doc, &file))) {
@@ -302,15 +309,22 @@ fn reconcile_view<S: Store>(e: &mut Engine<S>, book_no: String, from: DateField,
         return Err(AppError::UnknownBook(book_no).into());
     };
     let b = ledger.book();
-    Ok(ReconcileView {
-        book_no: b.book_no.clone(),
-        from,
-        to,
-        materials: b.materials.iter().map(pages::item_view).collect(),
-        products: b.products.iter().map(pages::item_view).collect(),
-        report,
-        stocktake,
-    })
+    let materials: Vec<_> = b.materials.iter().map(pages::item_view).collect();
+    let mut report = report;
+    // Without a stocktake the materials are sorted and paged (a book may have thousands).
+    match (&mut report, &mut paging) {
+        (Some(r), Some(p)) if stocktake.is_none() => {
+            let name = |seq: u32| materials.iter().find(|m| m.seq == seq).map(|m| m.name.as_str()).unwrap_or("");
+            p.sort(&mut r.materials, |by, x, y| match by {
+                "seq" => x.seq.cmp(&y.seq),
+                "name" => name(x.seq).cmp(name(y.seq)).then(x.seq.cmp(&y.seq)),
+                figure => cmp_num(pages::material_figure(x, figure).unwrap_or(""), pages::material_figure(y, figure).unwrap_or("")).then(x.seq.cmp(&y.seq)),
+            });
+            r.materials = p.window(&r.materials).to_vec();
+        }
+        _ => paging = None,
+    }
+    Ok(ReconcileView { book_no: b.book_no.clone(), from, to, materials, products: b.products.iter().map(pages::item_view).collect(), report, stocktake, paging })
 }
 
 fn reconcile_status(v: &ReconcileView) -> StatusCode {
@@ -331,7 +345,8 @@ pub(crate) async fn reconcile<S: Store + 'static>(State(engine): State<SharedEng
         Err(e) => return error_page(&e),
     };
     let (from, to) = (date_field(&uri, "from"), date_field(&uri, "to"));
-    match with_engine(&engine, move |e| reconcile_view(e, book_no, from, to, None)).await {
+    let paging = Paging::from_query(uri.path(), uri.query(), &pages::RECON_COLS, "seq", Order::Asc);
+    match with_engine(&engine, move |e| reconcile_view(e, book_no, from, to, None, Some(paging))).await {
         Ok(v) => status_page(reconcile_status(&v), pages::reconcile(&chrome(), &v)),
         Err(e) => error_page(&e),
     }
@@ -361,7 +376,7 @@ pub(crate) async fn stocktake<S: Store + 'static>(State(engine): State<SharedEng
             })
         }
     };
-    match with_engine(&engine, move |e| reconcile_view(e, book_no, from, to, Some(sent))).await {
+    match with_engine(&engine, move |e| reconcile_view(e, book_no, from, to, Some(sent), None)).await {
         Ok(v) => status_page(reconcile_status(&v), pages::reconcile(&chrome(), &v)),
         Err(e) => error_page(&e),
     }

@@ -773,6 +773,26 @@ async fn the_reconciliation_page_takes_a_stocktake() {
     assert!(r.status == 422 && r.body.contains("data-testid=\"stocktake-result\"") && r.body.contains("role=\"alert\""), "{} {}", r.status, r.body);
     let r = page(&app, &ent, &format!("{path}?to=2026-02-30")).await;
     assert!(r.status == 400 && r.body.contains("data-testid=\"date-error\"") && !r.body.contains("data-testid=\"reconcile-materials\""), "{} {}", r.status, r.body);
+    // Thousands of materials: the table is sorted by any figure and paged on the server.
+    let all = page(&app, &ent, &path).await;
+    let figure = |html: &str| -> Vec<(String, String)> {
+        attributes(html, "data-testid=\"material-link\"", "href")
+            .iter()
+            .map(|href| {
+                let seq = href.rsplit('/').next().unwrap_or_default().to_owned();
+                let row = &html[html.find(&format!("<tr data-seq=\"{seq}\">")).expect("the row")..];
+                let row = &row[..row.find("</tr>").expect("end")];
+                (seq, row.rsplit("<td class=\"num").next().and_then(|c| c.split('>').nth(1)).and_then(|c| c.split('<').next()).unwrap_or_default().to_owned())
+            })
+            .collect()
+    };
+    let mut want = figure(&all.body);
+    assert_eq!(want.len(), 5, "every material on one page by default");
+    want.sort_by(|a, b| b.1.parse::<f64>().unwrap_or(0.0).total_cmp(&a.1.parse::<f64>().unwrap_or(0.0)).then(a.0.parse::<u32>().unwrap_or(0).cmp(&b.0.parse::<u32>().unwrap_or(0))));
+    let r = page(&app, &ent, &format!("{path}?sort=should_remain&order=desc&per=2&page=2")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(figure(&r.body), want[2..4].to_vec(), "page 2 of 2 rows, by should-remain, largest first");
+    assert!(r.body.contains("aria-sort=\"descending\"") && r.body.contains("data-testid=\"pager\""), "{}", r.body);
     // Another enterprise: the page of a book that does not exist.
     let other = log_in(&app, "other-op").await;
     let r = multipart_form(&app, &other, &path, &[("_csrf", None, other.csrf.as_str()), ("stocktake", Some("stocktake.json"), &stocktake)]).await;
