@@ -12,7 +12,7 @@ use crate::charts;
 use crate::error::ApiError;
 use crate::html::{self, Account, Chrome, DateField};
 use crate::i18n::{self, fill, t};
-use crate::pages_customs::{self, ReviewRow, ReviewView};
+use crate::pages_customs::{self, RefusedStep, ReviewRow, ReviewView};
 use crate::pages_enterprise::{self as pages, Alert, BookView, CycleView, DashboardBook, DashboardView, MaterialView, ReconcileView};
 use crate::pages_ledger::{self, BalanceRow, BalanceView, LineRow, ListFilters, ListRow, ListsView, TaxView};
 use crate::pages_officials::{self, AccountForm, AccountsView, AuditView, CatalogsView, DistrictRow, DistrictView, Flag, GuaranteeFacts, PreviewForm};
@@ -33,7 +33,7 @@ use jiamao_domain::cycle::DeadlinePolicy;
 use jiamao_domain::decimal::plain;
 use jiamao_domain::decimal::report_amount;
 use jiamao_domain::doc::{Direction, Goods};
-use jiamao_domain::norms::ReviewAction;
+use jiamao_domain::norms::{review_transition, ReviewAction};
 use jiamao_domain::tax::quote::QuoteRequest;
 use jiamao_domain::tax::TaxPolicy;
 use jiamao_domain::Decimal;
@@ -357,7 +357,8 @@ pub(crate) async fn upload() -> Response {
 // ---- Customs: the 单耗 review queue -------------------------------------------------------------
 
 fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal, only: Option<String>) -> Result<ReviewView, ApiError> {
-    let mut view = ReviewView { rows: Vec::new(), books: 0, standards: 0, can_review: may(p, Action::ReviewConsumption), book: only.clone(), books_all: Vec::new() };
+    let can_review = may(p, Action::ReviewConsumption);
+    let mut view = ReviewView { rows: Vec::new(), books: 0, standards: 0, can_review, book: only.clone(), books_all: Vec::new(), refused: None };
     if !may(p, Action::ReadReport) {
         return Ok(view);
     }
@@ -380,7 +381,15 @@ fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal, only: Option<String>)
         }
         view.books += 1;
         view.standards = view.standards.max(reviews.norms.standards);
+        let versions_of: Vec<(u32, String)> = reviews.versions.iter().map(|v| (v.product_seq, v.version.clone())).collect();
         for v in reviews.versions {
+            // The steps the domain allows from the version's state, for an account that may review.
+            let actions = if can_review && v.open {
+                [ReviewAction::Question, ReviewAction::Consult, ReviewAction::Accept, ReviewAction::Adjust].into_iter().filter(|a| review_transition(v.state, *a).is_ok()).collect()
+            } else {
+                Vec::new()
+            };
+            let others = versions_of.iter().filter(|(s, name)| *s == v.product_seq && *name != v.version).map(|(_, name)| name.clone()).collect();
             view.rows.push(ReviewRow {
                 book_no: book_no.clone(),
                 product_seq: v.product_seq,
@@ -393,8 +402,10 @@ fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal, only: Option<String>)
                 open: v.open,
                 replacement: v.replacement,
                 flagged_lines: v.flagged_lines,
-                last: v.history.last().map(|s| (s.by.clone(), s.at.clone())),
+                history: v.history,
                 lines: v.lines,
+                actions,
+                others,
             });
         }
     }
@@ -402,7 +413,8 @@ fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal, only: Option<String>)
 }
 
 /// `GET /review?book=`: every 单耗 version of the books the account may read (or of the book
-/// chosen), with its review state; the chart of declared 单耗 against the standards for one book.
+/// chosen), with its review state and history, and the review form of each version the account may
+/// act on; the chart of declared 单耗 against the standards for one book.
 pub(crate) async fn review<S: Store + 'static>(State(engine): State<SharedEngine<S>>, uri: Uri) -> Response {
     let principal = auth::current().principal;
     let only = Some(query_raw(&uri, "book")).filter(|b| !b.is_empty());
@@ -413,7 +425,10 @@ pub(crate) async fn review<S: Store + 'static>(State(engine): State<SharedEngine
 }
 
 /// `POST /books/{book_no}/reviews` (a form: `product_seq`, `version`, `action` — `accept` unless
-/// given —, `replacement`, `note`, `_csrf`): one review step, then back to the queue.
+/// given —, `replacement`, `note`, `back` — the book the queue was filtered to —, `_csrf`): one
+/// review step, then back to the queue (filtered as it was). A step the engine refuses (400 or 422)
+/// shows the queue again, answered 422, with the message next to the version's form and the note as
+/// typed; an unknown book or a forbidden step stays an error page.
 pub(crate) async fn review_step<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>, body: Result<Bytes, BytesRejection>) -> Response {
     let book_no = match book_no(path) {
         Ok(b) => b,
@@ -429,11 +444,33 @@ pub(crate) async fn review_step<S: Store + 'static>(State(engine): State<SharedE
     let Ok(action) = form_value(&body, "action").unwrap_or_else(|| "accept".to_owned()).parse::<ReviewAction>() else { return bad("action") };
     let replacement = form_value(&body, "replacement");
     let note = form_value(&body, "note").unwrap_or_default();
-    let done = with_engine(&engine, move |e| Ok(e.review_ucns(&book_no, product_seq, &version, action, replacement.as_deref(), &note)?)).await;
+    let back = form_value(&body, "back").filter(|b| is_book_filter(b));
+    let target = match &back {
+        Some(b) => format!("/review?book={}", html::path_segment(b)),
+        None => "/review".to_owned(),
+    };
+    let principal = auth::current().principal;
+    let done = with_engine(&engine, move |e| match e.review_ucns(&book_no, product_seq, &version, action, replacement.as_deref(), &note) {
+        Ok(_) => Ok(None),
+        Err(x) => {
+            let (rule, message) = inline(x)?;
+            let mut view = review_view(e, &principal, back)?;
+            view.refused = Some(RefusedStep { book_no, product_seq, version, note, replacement: replacement.unwrap_or_default(), rule, message });
+            Ok(Some(view))
+        }
+    })
+    .await;
     match done {
-        Ok(_) => Redirect::to("/review").into_response(),
+        Ok(None) => Redirect::to(&target).into_response(),
+        Ok(Some(v)) => status_page(StatusCode::UNPROCESSABLE_ENTITY, pages_customs::review(&chrome(), &v)),
         Err(e) => error_page(&e),
     }
+}
+
+/// Whether a form's `back` may name the book the queue was filtered to: a book number's characters
+/// only (letters, digits, `-`, `_`), so that going back is always to `/review` (never elsewhere).
+fn is_book_filter(b: &str) -> bool {
+    !b.is_empty() && b.len() <= 64 && b.bytes().all(|x| x.is_ascii_alphanumeric() || x == b'-' || x == b'_')
 }
 
 // ---- Forms and tables ---------------------------------------------------------------------------

@@ -875,3 +875,117 @@ fn every_key_the_pages_use_is_translated_in_both_languages() {
         assert_eq!(names(v.as_str().unwrap_or_default()), names(other), "{k}: the placeholders differ between zh and en");
     }
 }
+
+// ---- Every step of the 单耗 review from its form --------------------------------------------------
+
+/// The review form with the id `id`, from `<form` to `</form>`.
+fn review_form<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let at = html.find(&format!("id=\"{id}\" data-testid=\"review-form\""))?;
+    let start = html[..at].rfind("<form").unwrap_or(at);
+    let end = at + html[at..].find("</form>")?;
+    Some(&html[start..end])
+}
+
+/// The steps a review form offers (its buttons' `action` values), in order.
+fn review_buttons(form: &str) -> Vec<String> {
+    attributes(form, "name=\"action\"", "value")
+}
+
+/// The history of a version's review on the page: the text of each step.
+fn review_history(html: &str, book: &str, product: &str, version: &str) -> Vec<String> {
+    let marker = format!("data-book=\"{book}\" data-product=\"{product}\" data-version=\"{version}\"");
+    let row = &html[html.find(&marker).expect("the row")..];
+    let row = &row[..row.find("</tr>").expect("end of row")];
+    let Some(at) = row.find("data-testid=\"review-history\"") else { return Vec::new() };
+    row[at..].split("<li ").skip(1).map(|li| li[..li.find("</li>").unwrap_or(li.len())].to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customs_officer_questions_consults_and_adjusts_a_version_from_its_form() {
+    let Some(app) = spawn_app().await else { return };
+    let customs = log_in(&app, "customs-5200").await;
+    let queue = format!("/review?book={BOOK_NO}");
+    let id = format!("review-{BOOK_NO}-1-1");
+    let target = format!("/books/{BOOK_NO}/reviews");
+    let step = |action: &str, note: &str, more: &str| format!("product_seq=1&version=1&action={action}&note={}&back={BOOK_NO}{more}&_csrf={}", form_encode(note), customs.csrf);
+    let state = |html: &str| review_rows(html).into_iter().find(|r| r.1 == "1" && r.2 == "1").map(|r| r.3).expect("version 1 of product 1");
+
+    // Declared: 质疑 or 接受, with a note; no replacement to name yet.
+    let r = page(&app, &customs, &queue).await;
+    check_frame(&r, "zh", "GET /review as customs-5200");
+    assert_eq!(state(&r.body), "declared");
+    let f = review_form(&r.body, &id).expect("the form of version 1 of product 1");
+    assert_eq!(review_buttons(f), ["question", "accept"]);
+    assert!(f.contains("data-testid=\"question\"") && f.contains("data-testid=\"accept\"") && f.contains("质疑</button>"), "{f}");
+    assert!(f.contains(&format!("<label for=\"{id}-note\">备注</label>")) && !f.contains("name=\"replacement\""), "{f}");
+    assert!(f.contains(&format!("name=\"back\" value=\"{BOOK_NO}\"")), "the filter travels with the form: {f}");
+
+    // 质疑: back to the queue as it was filtered; now 磋商 or 接受.
+    let r = form(&app, &customs, &target, &step("question", "请提供损耗测定报告", "")).await;
+    assert_eq!((r.status, r.header("location")), (303, Some(queue.as_str())), "{}", r.body);
+    let r = page(&app, &customs, &queue).await;
+    assert_eq!(state(&r.body), "questioned");
+    assert_eq!(review_buttons(review_form(&r.body, &id).expect("the form")), ["consult", "accept"]);
+    let history = review_history(&r.body, BOOK_NO, "1", "1");
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert!(history[0].contains("customs-5200") && history[0].contains("质疑") && history[0].contains("备注：请提供损耗测定报告"), "{history:?}");
+
+    // 磋商: now 接受 or 调整, and the replacement version to name (the product's other versions offered).
+    let r = form(&app, &customs, &target, &step("consult", "企业已提交测定报告", "")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = page(&app, &customs, &queue).await;
+    check_frame(&r, "zh", "GET /review with a version under consultation");
+    assert_eq!(state(&r.body), "consulting");
+    let f = review_form(&r.body, &id).expect("the form");
+    assert_eq!(review_buttons(f), ["accept", "adjust"]);
+    assert!(f.contains(&format!("<label for=\"{id}-replacement\">替代版本</label>")) && f.contains(&format!("<datalist id=\"{id}-versions\"><option value=\"2\"></option></datalist>")), "{f}");
+
+    // 调整 without a replacement: refused, the queue again with the message next to the form and the
+    // note as typed; nothing changed.
+    let r = form(&app, &customs, &target, &step("adjust", "核定单耗 0.70", "&replacement=")).await;
+    assert!(r.status == 422 && is_html(&r), "{} {}", r.status, r.body);
+    check_frame(&Reply { status: 200, ..r.clone() }, "zh", "the refused step");
+    let f = review_form(&r.body, &id).expect("the form, again");
+    assert!(f.contains(&format!("<p id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"review-error\">")) && f.contains("ucns_replacement"), "{f}");
+    assert!(f.contains(&format!("id=\"{id}\" data-testid=\"review-form\" aria-describedby=\"{id}-error\"")), "the form names its message: {f}");
+    assert!(f.contains(&format!("aria-describedby=\"{id}-error\">核定单耗 0.70</textarea>")), "the note as typed: {f}");
+    assert!(f.contains("name=\"replacement\"") && f.contains("aria-invalid=\"true\""), "{f}");
+    assert!(f.contains("调整须填写替代版本"), "the rule said in Chinese: {f}");
+    let r = page(&app, &customs, &queue).await;
+    assert_eq!(state(&r.body), "consulting");
+    assert_eq!(review_history(&r.body, BOOK_NO, "1", "1").len(), 2);
+
+    // 调整 naming the version the enterprise is to file: final, no form any more.
+    let r = form(&app, &customs, &target, &step("adjust", "核定单耗 0.70", "&replacement=3")).await;
+    assert_eq!((r.status, r.header("location")), (303, Some(queue.as_str())), "{}", r.body);
+    let r = page(&app, &customs, &queue).await;
+    assert_eq!(state(&r.body), "adjusted");
+    assert!(review_form(&r.body, &id).is_none(), "a final version has no form");
+    let history = review_history(&r.body, BOOK_NO, "1", "1");
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert!(history[2].contains("调整") && history[2].contains("磋商 → 已调整") && history[2].contains("替代版本 3"), "{history:?}");
+    // A step on a final version (a form sent twice): the queue, its message on top.
+    let r = form(&app, &customs, &target, &step("accept", "", "")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let alert = &r.body[r.body.find("<p class=\"error\" role=\"alert\" data-testid=\"review-error\">").expect("the message")..];
+    assert!(alert[..alert.find("</p>").expect("end")].contains("ucns_review_final"), "{alert}");
+    // The other versions still offer their steps, in English too.
+    let r = page(&app, &customs, &format!("{queue}&lang=en")).await;
+    check_frame(&r, "en", "GET /review in English");
+    let f = review_form(&r.body, &format!("review-{BOOK_NO}-1-2")).expect("the form of version 2");
+    assert!(f.contains(">Question</button>") && f.contains("<label for=\"review-C52002600001-1-2-note\">Note</label>"), "{f}");
+
+    // A `back` that is not a book number goes back to the whole queue, never elsewhere.
+    for (action, back) in [("question", "%2F%2Fevil.example"), ("consult", "https%3A%2F%2Fevil.example"), ("accept", "C1%2F..%2F..")] {
+        let body = format!("product_seq=1&version=2&action={action}&back={back}&_csrf={}", customs.csrf);
+        let r = form(&app, &customs, &target, &body).await;
+        assert_eq!((r.status, r.header("location")), (303, Some("/review")), "{action} back={back}: {}", r.body);
+    }
+
+    // The enterprise sees the states and the history, and no form.
+    let ent = log_in(&app, "ent-admin").await;
+    let r = page(&app, &ent, &queue).await;
+    check_frame(&r, "zh", "GET /review as ent-admin");
+    assert!(!r.body.contains("data-testid=\"review-form\"") && !r.body.contains("name=\"action\""), "no review form for the enterprise");
+    assert_eq!(review_history(&r.body, BOOK_NO, "1", "1").len(), 3);
+}
