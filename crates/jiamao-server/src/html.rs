@@ -317,6 +317,22 @@ pub(crate) fn error(c: &Chrome, heading_key: &str, text_key: &str, rule: &str, m
     page(c, c.t(heading_key), &body)
 }
 
+/// A labelled text input (`label` and `error` already translated); a refused value keeps its text
+/// and gets its message inline, tied to the input (`aria-invalid`, `aria-describedby`) as in
+/// [`date_input`]. `attrs` are further attributes of the input (already HTML).
+pub(crate) fn text_input(id: &str, label: &str, value: &str, error: Option<&str>, attrs: &str) -> String {
+    let id = escape(id);
+    match error {
+        Some(message) => format!(
+            "<div class=\"field\"><label for=\"{id}\">{label}</label> <input type=\"text\" id=\"{id}\" name=\"{id}\" value=\"{value}\"{attrs} aria-invalid=\"true\" aria-describedby=\"{id}-error\"> <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"field-error\">{message}</span></div>",
+            label = escape(label),
+            value = escape(value),
+            message = escape(message),
+        ),
+        None => format!("<div class=\"field\"><label for=\"{id}\">{}</label> <input type=\"text\" id=\"{id}\" name=\"{id}\" value=\"{}\"{attrs}></div>", escape(label), escape(value)),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

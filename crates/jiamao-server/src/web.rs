@@ -14,7 +14,7 @@ use crate::html::{self, Account, Chrome, DateField};
 use crate::i18n::{self, fill, t};
 use crate::pages_customs::{self, RefusedStep, ReviewRow, ReviewView};
 use crate::pages_enterprise::{self as pages, Alert, BookView, CycleView, DashboardBook, DashboardView, MaterialView, ReconcileView};
-use crate::pages_ledger::{self, BalanceRow, BalanceView, LineRow, ListFilters, ListRow, ListsView, TaxView};
+use crate::pages_ledger::{self, BalanceRow, BalanceView, LineRow, ListFilters, ListRow, ListsView, PriceRow, TaxView};
 use crate::pages_officials::{self, AccountForm, AccountsView, AuditView, CatalogsView, DistrictRow, DistrictView, Flag, GuaranteeFacts, PreviewForm};
 use crate::table::{cmp_num, Order, Paging};
 use crate::{with_engine, SharedEngine};
@@ -28,13 +28,13 @@ use jiamao_app::ucns::CheckOptions;
 use jiamao_app::{AppError, Engine};
 use jiamao_domain::access::{self, Action, Principal, Role, Target};
 use jiamao_domain::catalog::parse_catalog_csv;
-use jiamao_domain::codes::TradeModeCode;
+use jiamao_domain::codes::{CountryCode, CurrencyCode, TradeModeCode};
 use jiamao_domain::cycle::DeadlinePolicy;
 use jiamao_domain::decimal::plain;
 use jiamao_domain::decimal::report_amount;
 use jiamao_domain::doc::{Direction, Goods};
 use jiamao_domain::norms::{review_transition, ReviewAction};
-use jiamao_domain::tax::quote::QuoteRequest;
+use jiamao_domain::tax::quote::{PriceDoc, PriceSlot, QuoteRequest};
 use jiamao_domain::tax::TaxPolicy;
 use jiamao_domain::Decimal;
 use jiamao_store::Store;
@@ -668,9 +668,11 @@ pub(crate) async fn balance<S: Store + 'static>(State(engine): State<SharedEngin
 
 // ---- Domestic-sale taxation ---------------------------------------------------------------------
 
-/// `GET /books/{book_no}/tax?as_of=&list_no=&payment_note_date=`: the declaration periods with
-/// domestic sales up to the date (the day of the request unless given), and the quote of the posted
-/// domestic-sale list chosen.
+/// `GET /books/{book_no}/tax?as_of=&list_no=&payment_note_date=&origin_certificate=&price_<goods>_<seq>=&cur_<goods>_<seq>=`:
+/// the declaration periods with domestic sales up to the date (the day of the request unless given),
+/// and the quote of the posted domestic-sale list chosen, with the prices it reads (similar goods for
+/// 来料 materials, the domestic price of leftovers, …) entered in the form and checked by the API's
+/// rules: a refused field answers 400 with its message next to it, and no quote.
 pub(crate) async fn tax<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>, uri: Uri) -> Response {
     let book_no = match book_no(path) {
         Ok(b) => b,
@@ -679,6 +681,15 @@ pub(crate) async fn tax<S: Store + 'static>(State(engine): State<SharedEngine<S>
     let mut as_of = date_field(&uri, "as_of");
     let note = date_field(&uri, "payment_note_date");
     let list_no = query_raw(&uri, "list_no").trim().to_owned();
+    let origin = query_raw(&uri, "origin_certificate").trim().to_owned();
+    let (origin_certificate, origin_error) = match origin.as_str() {
+        "" => (None, None),
+        code => match CountryCode::parse(code) {
+            Ok(c) => (Some(c), None),
+            Err(_) => (None, Some(i18n::key("tax.bad_country"))),
+        },
+    };
+    let query = uri.query().unwrap_or_default().to_owned();
     let today = auth::current().now.date_naive();
     let invalid = as_of.invalid || note.invalid;
     if !invalid && as_of.value.is_none() {
@@ -690,21 +701,34 @@ pub(crate) async fn tax<S: Store + 'static>(State(engine): State<SharedEngine<S>
             Ok(r) => Ok(r),
             Err(x) => Err(inline(x)?),
         };
-        let quote = if list_no.is_empty() || invalid {
-            None
+        let mut req = QuoteRequest { book_no: Some(book_no.clone()), list_no: Some(list_no.clone()), payment_note_date: note.value, origin_certificate, ..QuoteRequest::default() };
+        // The prices the list's quote reads (none when it cannot be quoted: the quote says why).
+        let slots = if list_no.is_empty() {
+            Vec::new()
         } else {
-            let req = QuoteRequest { book_no: Some(book_no.clone()), list_no: Some(list_no.clone()), payment_note_date: note.value, ..QuoteRequest::default() };
-            Some(match e.tax_quote(&req, &policy) {
+            match e.tax_price_slots(&req) {
+                Ok(s) => s,
+                Err(x) => {
+                    inline(x)?;
+                    Vec::new()
+                }
+            }
+        };
+        let (prices, docs): (Vec<PriceRow>, Vec<Option<PriceDoc>>) = slots.into_iter().map(|slot| price_row(slot, &query)).unzip();
+        req.prices = docs.into_iter().flatten().collect();
+        let mut view = TaxView { book_no, as_of, payment_note_date: note, list_no, periods, quote: None, prices, origin, origin_error };
+        if !view.list_no.is_empty() && !invalid && !view.fields_invalid() {
+            view.quote = Some(match e.tax_quote(&req, &policy) {
                 Ok(q) => Ok(q),
                 Err(x) => Err(inline(x)?),
-            })
-        };
-        Ok(TaxView { book_no, as_of, payment_note_date: note, list_no, periods, quote })
+            });
+        }
+        Ok(view)
     })
     .await;
     match view {
         Ok(v) => {
-            let status = if invalid {
+            let status = if invalid || v.fields_invalid() {
                 StatusCode::BAD_REQUEST
             } else if v.periods.is_err() || matches!(v.quote, Some(Err(_))) {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -715,6 +739,40 @@ pub(crate) async fn tax<S: Store + 'static>(State(engine): State<SharedEngine<S>
         }
         Err(e) => error_page(&e),
     }
+}
+
+/// One price of the quote form from the query (`price_<goods>_<seq>`, `cur_<goods>_<seq>`), checked
+/// as the JSON contract reads `prices[]` (a plain decimal, here not negative; a currency of the
+/// table): the row as typed with its messages, and the price when it is one. An empty price is none
+/// (its currency is then not asked).
+fn price_row(slot: PriceSlot, query: &str) -> (PriceRow, Option<PriceDoc>) {
+    let (price_name, cur_name) = PriceRow::names(slot.goods, slot.item_seq);
+    let price = form_value(query, &price_name).unwrap_or_default().trim().to_owned();
+    let currency = form_value(query, &cur_name).unwrap_or_default().trim().to_owned();
+    let mut row = PriceRow { goods: slot.goods, item_seq: slot.item_seq, name: slot.name, unit: slot.unit, needed: slot.needed, price, price_error: None, currency, currency_error: None };
+    if row.price.is_empty() {
+        return (row, None);
+    }
+    let unit_price = match jiamao_domain::decimal::parse(&row.price) {
+        Ok(d) if !d.is_sign_negative() => Some(d),
+        _ => {
+            row.price_error = Some(i18n::key("tax.bad_price"));
+            None
+        }
+    };
+    let currency = match CurrencyCode::parse(&row.currency) {
+        Ok(c) => Some(c),
+        Err(_) if row.currency.is_empty() => {
+            row.currency_error = Some(i18n::key("tax.currency_missing"));
+            None
+        }
+        Err(_) => {
+            row.currency_error = Some(i18n::key("tax.bad_currency"));
+            None
+        }
+    };
+    let doc = unit_price.zip(currency).map(|(unit_price, currency)| PriceDoc { goods: row.goods, item_seq: row.item_seq, unit_price, currency });
+    (row, doc)
 }
 
 // ---- Customs: the district ----------------------------------------------------------------------

@@ -989,3 +989,137 @@ async fn a_customs_officer_questions_consults_and_adjusts_a_version_from_its_for
     assert!(!r.body.contains("data-testid=\"review-form\"") && !r.body.contains("name=\"action\""), "no review form for the enterprise");
     assert_eq!(review_history(&r.body, BOOK_NO, "1", "1").len(), 3);
 }
+
+// ---- The prices a quote reads, entered on the tax page ----------------------------------------------
+
+/// A 来料 (consigned, 0214) copy of the example book, filed by its enterprise in the tests below.
+const CONSIGNED: &str = "B52002600002";
+
+/// A change through the API with a browser session (the CSRF token in its header).
+async fn api_post(app: &App, s: &Session, path: &str, body: &str) -> Reply {
+    common::send(app.addr, "POST", path, &[("Cookie", &s.cookies), ("X-CSRF-Token", &s.csrf)], Some(body.as_bytes())).await
+}
+
+/// The figures of a quote's totals row (customs value, duty, consumption tax, VAT, interest) and
+/// its total, as the tax page shows them.
+fn page_totals(html: &str) -> Vec<jiamao_domain::Decimal> {
+    let row = &html[html.find("data-testid=\"quote-totals\"").expect("the totals")..];
+    let row = &row[..row.find("</tr>").expect("end of row")];
+    let mut out: Vec<jiamao_domain::Decimal> =
+        row.split("<td class=\"num").skip(1).map(|c| c.split('>').nth(1).and_then(|c| c.split('<').next()).expect("a number").parse().expect("a decimal")).collect();
+    let total = &html[html.find("data-testid=\"quote-total\"").expect("the total")..];
+    let total = &total[..total.find("</p>").expect("end")];
+    out.push(total.split(|c: char| !(c.is_ascii_digit() || c == '.')).find_map(|w| w.parse().ok()).expect("the total's figure"));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consigned_sale_is_quoted_at_the_prices_entered_on_the_tax_page() {
+    let Some(app) = spawn_app().await else { return };
+    let Some(dir) = examples() else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    // The enterprise files a 来料 book like the example one, imports its materials (no price: they
+    // are the foreign party's) and sells 200 kg of the film at home (0245).
+    let mut book: serde_json::Value = serde_json::from_str(&read(&dir, "book.json")).expect("book.json");
+    book["book_no"] = CONSIGNED.into();
+    book["book_type"] = "B".into();
+    book["trade_mode"] = "0214".into();
+    let r = api_post(&app, &ent, "/api/v1/books", &book.to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let lists = serde_json::json!([
+        {"list_no": "QD520026000000101", "book_no": CONSIGNED, "declared_on": "2026-03-02", "direction": "I", "goods": "material", "trade_mode": "0214",
+         "lines": [{"line": 1, "item_seq": 1, "qty": "1000"}, {"line": 2, "item_seq": 2, "qty": "500"}, {"line": 3, "item_seq": 3, "qty": "100"}, {"line": 4, "item_seq": 5, "qty": "100"}]},
+        {"list_no": "QD520026000000102", "book_no": CONSIGNED, "declared_on": "2026-06-12", "direction": "E", "goods": "product", "trade_mode": "0245",
+         "lines": [{"line": 1, "item_seq": 1, "qty": "200", "amount": "520.00"}]}
+    ]);
+    let r = api_post(&app, &ent, "/api/v1/lists", &lists.to_string()).await;
+    assert!(r.status == 200 && r.header("x-jiamao-rejected") == Some("0"), "{}", r.body);
+    let tax = |q: &str| format!("/books/{CONSIGNED}/tax?as_of=2026-12-31&list_no=QD520026000000102&payment_note_date=2026-06-20{q}");
+
+    // Without prices the quote is refused (price_missing), and the form asks one for each material
+    // the film consumed (through its 单耗 version), each required.
+    let r = page(&app, &ent, &tax("")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    check_frame(&Reply { status: 200, ..r.clone() }, "zh", "the quote refused for want of prices");
+    assert!(r.body.contains("data-testid=\"quote-refused\"") && r.body.contains("price_missing"), "{}", r.body);
+    assert!(r.body.contains("<details data-testid=\"price-form\" style=\"flex-basis:100%\" open>"), "the prices are open: {}", r.body);
+    assert_eq!(attributes(&r.body, "data-testid=\"price-row\"", "data-seq"), ["1", "2", "3", "5"]);
+    assert_eq!(attributes(&r.body, "data-testid=\"price-row\"", "data-needed"), ["true"; 4]);
+    assert!(r.body.contains("<legend>料件 1 低密度聚乙烯（千克）（必须填写）</legend>"), "{}", r.body);
+    for seq in [1, 2, 3, 5] {
+        assert!(
+            r.body.contains(&format!("<label for=\"price_material_{seq}\">单价</label> <input type=\"text\" id=\"price_material_{seq}\" name=\"price_material_{seq}\" value=\"\"")),
+            "material {seq}"
+        );
+        assert!(r.body.contains(&format!("<label for=\"cur_material_{seq}\">币制</label> <select id=\"cur_material_{seq}\" name=\"cur_material_{seq}\">")), "material {seq}");
+    }
+    assert!(r.body.contains("<option value=\"502\">502 美元 USD</option>"), "the currencies of the table");
+
+    // A bad value: 400, its message next to its field (the others keep theirs), no quote.
+    let others = "&price_material_2=1.30&cur_material_2=502&price_material_3=2.50&cur_material_3=502&price_material_5=0.90&cur_material_5=142";
+    for (price, cur, field, message) in [
+        ("-1.40", "502", "price_material_1", "“-1.40”不是有效单价"),
+        ("1%2C40", "502", "price_material_1", "“1,40”不是有效单价"),
+        ("1.4e2", "502", "price_material_1", "“1.4e2”不是有效单价"),
+        ("1.40", "999", "cur_material_1", "“999”不是有效的币制代码"),
+        ("1.40", "USD", "cur_material_1", "“USD”不是有效的币制代码"),
+        ("1.40", "", "cur_material_1", "填写单价时须选择币制"),
+    ] {
+        let r = page(&app, &ent, &tax(&format!("&price_material_1={price}&cur_material_1={cur}{others}"))).await;
+        let what = format!("price {price} currency {cur}");
+        assert_eq!(r.status, 400, "{what}: {}", r.body);
+        check_frame(&Reply { status: 200, ..r.clone() }, "zh", &what);
+        assert!(r.body.contains(&format!("id=\"{field}\" name=\"{field}\"")), "{what}");
+        let at = r.body.find(&format!("id=\"{field}\" name=\"{field}\"")).expect("the field");
+        let element = &r.body[at..at + r.body[at..].find('>').expect("end of the field")];
+        assert!(element.contains(&format!("aria-invalid=\"true\" aria-describedby=\"{field}-error\"")), "{what}: {element}");
+        let alert = &r.body[r.body.find(&format!("<span id=\"{field}-error\" class=\"error\" role=\"alert\"")).unwrap_or_else(|| panic!("{what}: no message"))..];
+        assert!(alert[..alert.find("</span>").expect("end")].contains(message), "{what}: {alert}");
+        assert_eq!(r.body.matches("aria-invalid=\"true\"").count(), 1, "{what}: only the bad field");
+        assert!(!r.body.contains("data-testid=\"quote-lines\"") && !r.body.contains("data-testid=\"quote-refused\""), "{what}: no quote");
+        assert!(r.body.contains("value=\"1.30\"") && r.body.contains("<option value=\"142\" selected>"), "{what}: the other prices are kept");
+    }
+    // The API refuses the same garbage.
+    for bad in ["1,40", "1.4e2", "abc"] {
+        let req = serde_json::json!({"book_no": CONSIGNED, "list_no": "QD520026000000102", "payment_note_date": "2026-06-20", "prices": [{"goods": "material", "item_seq": 1, "unit_price": bad, "currency": "502"}]});
+        let r = api_post(&app, &ent, "/api/v1/tax/quote", &req.to_string()).await;
+        assert!(r.status == 400 || r.status == 422, "{bad}: {} {}", r.status, r.body);
+        assert_eq!(r.rule(), "request_invalid", "{bad}: {}", r.body);
+    }
+    // A certificate of origin names a country of the table.
+    let r = page(&app, &ent, &tax(&format!("&origin_certificate=99&price_material_1=1.40&cur_material_1=502{others}"))).await;
+    assert!(r.status == 400 && r.body.contains("aria-describedby=\"origin_certificate-error\"") && r.body.contains("“99”不是有效的国别（地区）代码"), "{} {}", r.status, r.body);
+
+    // Good prices: the quote, at the similar goods' prices, equal to the API's with the same prices.
+    let r = page(&app, &ent, &tax(&format!("&origin_certificate=133&price_material_1=1.40&cur_material_1=502{others}"))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    check_frame(&r, "zh", "the quote at the entered prices");
+    let lines = &r.body[r.body.find("data-testid=\"quote-lines\"").expect("the quote's lines")..];
+    let lines = &lines[..lines.find("</tbody>").expect("end")];
+    assert_eq!(lines.matches("<tr>").count(), 1 + 4, "a heading and four lines: {lines}");
+    assert_eq!(lines.matches(">similar_goods<").count(), 4, "{lines}");
+    assert!(r.body.contains("value=\"1.40\"") && r.body.contains("<option value=\"502\" selected>") && r.body.contains("value=\"133\""), "the form keeps what was entered");
+    let req = serde_json::json!({
+        "book_no": CONSIGNED, "list_no": "QD520026000000102", "payment_note_date": "2026-06-20", "origin_certificate": "133",
+        "prices": [
+            {"goods": "material", "item_seq": 1, "unit_price": "1.40", "currency": "502"},
+            {"goods": "material", "item_seq": 2, "unit_price": "1.30", "currency": "502"},
+            {"goods": "material", "item_seq": 3, "unit_price": "2.50", "currency": "502"},
+            {"goods": "material", "item_seq": 5, "unit_price": "0.90", "currency": "142"}
+        ]
+    });
+    let api = api_post(&app, &ent, "/api/v1/tax/quote", &req.to_string()).await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    let totals = api.json()["totals"].clone();
+    let want: Vec<jiamao_domain::Decimal> =
+        ["customs_value", "duty", "consumption_tax", "vat", "interest", "total"].iter().map(|k| totals[k].as_str().expect("an amount").parse().expect("a decimal")).collect();
+    assert_eq!(page_totals(&r.body), want, "the page's totals are the API's");
+    assert!(want[5] > jiamao_domain::Decimal::ZERO, "{want:?}");
+
+    // A 进料 sale reads no price it needs: the prices are there, closed, each an option.
+    let r = page(&app, &ent, &format!("/books/{BOOK_NO}/tax?as_of=2026-12-31&list_no=QD520026000000006&payment_note_date=2026-06-20&lang=en")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<details data-testid=\"price-form\" style=\"flex-basis:100%\"><summary>"), "closed: {}", r.body);
+    assert_eq!(attributes(&r.body, "data-testid=\"price-row\"", "data-needed"), ["false"; 4]);
+    assert!(r.body.contains("<label for=\"price_material_1\">Unit price</label>"));
+}
