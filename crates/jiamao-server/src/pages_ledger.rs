@@ -532,7 +532,7 @@ fn prices_html(c: &Chrome, v: &TaxView) -> String {
         let cur_error = p.currency_error.map(|k| fill(c.t(k), &[("value", &p.currency)]));
         let _ = writeln!(
             out,
-            "<fieldset data-testid=\"price-row\" data-goods=\"{}\" data-seq=\"{}\" data-needed=\"{}\"><legend>{}</legend>\n{}\n{}\n</fieldset>",
+            "<fieldset data-testid=\"price-row\" data-goods=\"{}\" data-seq=\"{}\" data-needed=\"{}\" style=\"display:flex;flex-wrap:wrap;gap:0 1.2rem\"><legend>{}</legend>\n{}\n{}\n</fieldset>",
             sale_goods_name(p.goods),
             p.item_seq,
             p.needed,
