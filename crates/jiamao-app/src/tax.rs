@@ -8,7 +8,7 @@ use jiamao_domain::access::{Action, Target};
 use jiamao_domain::audit::SYSTEM_CHAIN;
 use jiamao_domain::decimal;
 use jiamao_domain::tax::calc::{self, Period, Schedule, Settlement};
-use jiamao_domain::tax::quote::{self, LedgerFacts, LedgerView, Quote, QuoteRequest, Tables};
+use jiamao_domain::tax::quote::{self, LedgerFacts, LedgerView, PriceSlot, Quote, QuoteRequest, Tables};
 use jiamao_domain::tax::rates::{DatedRate, Rates};
 use jiamao_domain::tax::tariff::{LineRates, Tariff, TariffDoc};
 use jiamao_domain::tax::{TaxError, TaxPolicy};
@@ -280,6 +280,16 @@ impl<S: Store> Engine<S> {
         let view = LedgerView { book: &book, facts: &facts, last_write_off: closure.as_ref().map(|c| c.to) };
         let t = self.tax_tables()?;
         quote::quote(req, Some(view), Tables { tariff: &t.tariff, rates: &t.rates, policy }).map_err(tax_error)
+    }
+
+    /// The prices a ledger quote of `req` reads and which of them it needs (`quote::price_slots`),
+    /// for a form that asks them; the explicit form reads none.
+    pub fn tax_price_slots(&mut self, req: &QuoteRequest) -> Result<Vec<PriceSlot>, AppError> {
+        let Some(book_no) = req.book_no.clone() else { return Ok(Vec::new()) };
+        self.guard_book(Action::ReadTax, &book_no)?;
+        let (book, closure, facts) = self.ledger_facts(&book_no, req.list_no.as_deref())?;
+        let view = LedgerView { book: &book, facts: &facts, last_write_off: closure.as_ref().map(|c| c.to) };
+        quote::price_slots(req, view).map_err(tax_error)
     }
 
     /// Appends an enterprise record of a book (inside a write, with its audit link and event):

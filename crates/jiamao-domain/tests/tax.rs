@@ -396,3 +396,43 @@ fn interest_of_an_e_book_starts_at_the_last_write_off() {
     // Material 1 now averages list 003 alone: 56,000 / 40,000.
     assert_eq!(q.lines[0].valuation.lists, vec!["QD520026000000003"]);
 }
+
+#[test]
+fn the_prices_a_quote_reads_and_those_it_needs() {
+    use jiamao_domain::tax::quote::{price_slots, PriceSlot, SaleGoods};
+    let slots = |ex: &Example, req: &str| -> Vec<(SaleGoods, u32, bool)> {
+        let mut facts = LedgerFacts::looking_for(parse_request(req).ok().and_then(|r| r.list_no).as_deref());
+        for (list, v) in ex.lists.iter().zip(&ex.versions) {
+            facts.add(&ex.book, list, v);
+        }
+        let view = LedgerView { book: &ex.book, facts: &facts, last_write_off: ex.last_write_off };
+        price_slots(&parse_request(req).unwrap(), view).unwrap().into_iter().map(|s: PriceSlot| (s.goods, s.item_seq, s.needed)).collect()
+    };
+    let Some(ex) = example_with(|_| {}) else { return };
+    // 进料: the product sale's materials (through 单耗 version 1) may be priced, none must be.
+    let m = SaleGoods::Material;
+    assert_eq!(slots(&ex, r#"{"book_no": "C52002600001", "list_no": "QD520026000000006"}"#), [(m, 1, false), (m, 2, false), (m, 3, false), (m, 5, false)]);
+    // A leftover sale with its declared amount: its domestic price may be entered instead.
+    assert_eq!(slots(&ex, r#"{"book_no": "C52002600001", "list_no": "QD520026000000009"}"#), [(SaleGoods::Leftover, 1, false)]);
+    // 来料: every material needs the price of similar goods.
+    let Some(consigned) = example_with(|b| {
+        b.book_type = jiamao_domain::doc::BookType::B;
+        b.trade_mode = jiamao_domain::codes::TradeModeCode::parse("0214").unwrap();
+    }) else {
+        return;
+    };
+    let req = r#"{"book_no": "C52002600001", "items": [{"goods": "product", "item_seq": 1, "qty": "2000"}], "tax_date": "2026-06-12", "payment_note_date": "2026-06-20"}"#;
+    assert_eq!(slots(&consigned, req), [(m, 1, true), (m, 2, true), (m, 3, true), (m, 5, true)]);
+    // A zone book's product sale also reads the product's value (taxed as the product).
+    let Some(zone) = example_with(|b| b.zone = Some("综合保税区".into())) else { return };
+    let wanted = slots(&zone, req);
+    assert_eq!(wanted.last(), Some(&(SaleGoods::Product, 1, true)), "{wanted:?}");
+}
+
+#[test]
+fn a_negative_entered_price_is_refused() {
+    let Some(ex) = example_with(|_| {}) else { return };
+    let req = r#"{"book_no": "C52002600001", "list_no": "QD520026000000006", "prices": [{"goods": "material", "item_seq": 1, "unit_price": "-1.40", "currency": "502"}]}"#;
+    let e = quote_on(&ex, req, &Tariff::new(), &Rates::with_defaults(), &TaxPolicy::default()).err().expect("refused");
+    assert_eq!((e.rule, e.at.as_str()), ("request_invalid", "prices[0].unit_price"), "{}", e.message);
+}

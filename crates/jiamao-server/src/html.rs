@@ -98,7 +98,7 @@ nav.subnav a[aria-current=page]{font-weight:600;text-decoration:none;border-bott
 form.filters{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;align-items:center;padding:.5rem 1rem}
 form.filters .field{margin:.2rem 0}
 input,select,textarea{font:inherit;padding:.2rem .35rem;border:1px solid #8c959f;border-radius:4px;background:#fff;max-width:100%}
-input[aria-invalid=true]{border-color:#b42318;outline:1px solid #b42318}
+input[aria-invalid=true],select[aria-invalid=true],textarea[aria-invalid=true]{border-color:#b42318;outline:1px solid #b42318}
 input.short{width:5.5em}
 textarea{width:100%;min-height:8rem;font-family:ui-monospace,monospace;font-size:.85rem}
 th a.sort{color:inherit;text-decoration:none;display:block}
@@ -437,6 +437,22 @@ pub(crate) fn error(c: &Chrome, heading_key: &str, text_key: &str, rule: &str, m
         back = escape(c.t("error.back")),
     );
     page(c, c.t(heading_key), &body)
+}
+
+/// A labelled text input (`label` and `error` already translated); a refused value keeps its text
+/// and gets its message inline, tied to the input (`aria-invalid`, `aria-describedby`) as in
+/// [`date_input`]. `attrs` are further attributes of the input (already HTML).
+pub(crate) fn text_input(id: &str, label: &str, value: &str, error: Option<&str>, attrs: &str) -> String {
+    let id = escape(id);
+    match error {
+        Some(message) => format!(
+            "<div class=\"field\"><label for=\"{id}\">{label}</label> <input type=\"text\" id=\"{id}\" name=\"{id}\" value=\"{value}\"{attrs} aria-invalid=\"true\" aria-describedby=\"{id}-error\"> <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"field-error\">{message}</span></div>",
+            label = escape(label),
+            value = escape(value),
+            message = escape(message),
+        ),
+        None => format!("<div class=\"field\"><label for=\"{id}\">{}</label> <input type=\"text\" id=\"{id}\" name=\"{id}\" value=\"{}\"{attrs}></div>", escape(label), escape(value)),
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,16 @@
 //! Customs' pages: the 单耗 review queue of the books in the officer's district, each version with
-//! its state, its comparison with the national standards and, for an account that may review, an
-//! accept button (a form posted to `POST /books/{book_no}/reviews`), and for one book a chart of its
-//! declared 单耗 against the standards' maxima. Pure rendering.
+//! its state, its comparison with the national standards, its review history and, for an account
+//! that may review, a form offering the steps the review allows from its state (质疑, 磋商, 接受,
+//! 调整 with the replacement version), posted to `POST /books/{book_no}/reviews`; a refused step
+//! comes back with its message next to the form. For one book, a chart of its declared 单耗 against
+//! the standards' maxima. Pure rendering.
 
 use crate::charts::{self, UcBar};
-use crate::html::{csrf_field, escape, head_cells, page, path_segment, td, td_num, td_nw, Chrome};
+use crate::html::{csrf_field, escape, head_cells, page, path_segment, role_key, td, td_num, td_nw, Chrome};
 use crate::i18n::{fill, key};
-use jiamao_domain::norms::{LineCheck, ReviewState, Verdict};
+use jiamao_app::ucns::ReviewStep;
+use jiamao_domain::access::Role;
+use jiamao_domain::norms::{LineCheck, ReviewAction, ReviewState, Verdict};
 use std::fmt::Write as _;
 
 /// The translation key of a review state.
@@ -17,6 +21,26 @@ pub(crate) fn state_key(s: ReviewState) -> &'static str {
         ReviewState::Consulting => key("state.consulting"),
         ReviewState::Accepted => key("state.accepted"),
         ReviewState::Adjusted => key("state.adjusted"),
+    }
+}
+
+/// The translation key of a review step (the button and the history say it alike).
+fn action_key(a: ReviewAction) -> &'static str {
+    match a {
+        ReviewAction::Question => key("review.question"),
+        ReviewAction::Consult => key("review.consult"),
+        ReviewAction::Accept => key("review.accept"),
+        ReviewAction::Adjust => key("review.adjust"),
+    }
+}
+
+/// The translation key of a step's button label (which version it acts on).
+fn action_label_key(a: ReviewAction) -> &'static str {
+    match a {
+        ReviewAction::Question => key("review.question_label"),
+        ReviewAction::Consult => key("review.consult_label"),
+        ReviewAction::Accept => key("review.accept_label"),
+        ReviewAction::Adjust => key("review.adjust_label"),
     }
 }
 
@@ -46,8 +70,25 @@ pub(crate) struct ReviewRow {
     pub replacement: Option<String>,
     pub flagged_lines: usize,
     pub lines: Vec<LineCheck>,
-    /// The last step: who, when.
-    pub last: Option<(String, String)>,
+    /// Every step of the review so far, oldest first.
+    pub history: Vec<ReviewStep>,
+    /// The steps the account may take from the version's state (as the domain's
+    /// `review_transition` allows them); empty when it may not review or the version is final.
+    pub actions: Vec<ReviewAction>,
+    /// The product's other versions (suggested as the replacement of an adjustment).
+    pub others: Vec<String>,
+}
+
+/// A review step the engine refused: the form again, as typed, with the refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RefusedStep {
+    pub book_no: String,
+    pub product_seq: u32,
+    pub version: String,
+    pub note: String,
+    pub replacement: String,
+    pub rule: String,
+    pub message: String,
 }
 
 /// `GET /review`.
@@ -57,12 +98,14 @@ pub(crate) struct ReviewView {
     /// Books read, and whether any standard was loaded to compare with.
     pub books: usize,
     pub standards: usize,
-    /// Whether the account may review (shows the accept buttons).
+    /// Whether the account may review (shows the review forms).
     pub can_review: bool,
     /// The book chosen (`?book=`): only its versions are listed.
     pub book: Option<String>,
     /// Every book with versions in the queue (for the choice).
     pub books_all: Vec<String>,
+    /// A step just refused (`POST /books/{book_no}/reviews` answered 422).
+    pub refused: Option<RefusedStep>,
 }
 
 /// The chart's lines of one book: every line compared with a standard that gives a maximum, against
@@ -151,12 +194,140 @@ fn comparison(c: &Chrome, r: &ReviewRow) -> String {
     out
 }
 
+/// The id of a version's review form, stable and safe in HTML and CSS: `review-<book>-<seq>-<version>`
+/// with every character of the book number and the version other than an ASCII letter or digit
+/// written `_` and its UTF-8 bytes in hex (so that two versions never share an id).
+pub(crate) fn form_id(book_no: &str, product_seq: u32, version: &str) -> String {
+    let safe = |s: &str| {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() {
+                out.push(char::from(b));
+            } else {
+                let _ = write!(out, "_{b:02x}");
+            }
+        }
+        out
+    };
+    format!("review-{}-{product_seq}-{}", safe(book_no), safe(version))
+}
+
+/// The time of a step to the minute (RFC 3339 as recorded: `2026-11-27T02:13:57.52Z`).
+fn minute(at: &str) -> String {
+    at.get(..16).unwrap_or(at).replace('T', " ")
+}
+
+/// The history of a version's review: the last step, expandable to every step with its note.
+fn history_cell(c: &Chrome, r: &ReviewRow) -> String {
+    let Some(last) = r.history.last() else { return "<td></td>".to_owned() };
+    let summary = fill(c.t("review.history_summary"), &[("by", &last.by), ("at", &minute(&last.at)), ("action", c.t(action_key(last.action))), ("steps", &r.history.len().to_string())]);
+    let mut out = format!("<td><details data-testid=\"review-history\"><summary>{}</summary>\n<ol>", escape(&summary));
+    for step in &r.history {
+        let role = step.role.parse::<Role>().map(|x| c.t(role_key(x))).unwrap_or(step.role.as_str());
+        let mut text = fill(
+            c.t("review.history_step"),
+            &[("at", &minute(&step.at)), ("by", &step.by), ("role", role), ("action", c.t(action_key(step.action))), ("from", c.t(state_key(step.from))), ("to", c.t(state_key(step.to)))],
+        );
+        if let Some(rep) = &step.replacement {
+            text = format!("{text} {}", fill(c.t("review.history_replacement"), &[("version", rep)]));
+        }
+        let _ = write!(out, "<li data-action=\"{}\">{}", step.action.as_str(), escape(&text));
+        if !step.note.is_empty() {
+            let _ = write!(out, "<br><span class=\"note\">{}</span>", escape(&fill(c.t("review.history_note"), &[("note", &step.note)])));
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ol></details></td>");
+    out
+}
+
+/// What a refused step's message starts with: the review's own rules said in the page's language,
+/// any other refusal as such (the engine's message follows).
+fn refusal_key(rule: &str) -> &'static str {
+    match rule {
+        "ucns_replacement" => key("review.refused_replacement"),
+        "ucns_transition" => key("review.refused_transition"),
+        "ucns_review_final" => key("review.refused_final"),
+        _ => key("review.refused"),
+    }
+}
+
+/// The form of a version the account may review: a note, the replacement version when the version
+/// may be adjusted, and one button per step allowed from its state; a refused step's message
+/// inline, tied to the form and its fields.
+fn review_form(c: &Chrome, v: &ReviewView, r: &ReviewRow) -> String {
+    if r.actions.is_empty() {
+        return String::new();
+    }
+    let id = form_id(&r.book_no, r.product_seq, &r.version);
+    let refused = v.refused.as_ref().filter(|x| x.book_no == r.book_no && x.product_seq == r.product_seq && x.version == r.version);
+    let described = if refused.is_some() { format!(" aria-describedby=\"{id}-error\"") } else { String::new() };
+    let back = v.book.as_ref().map(|b| format!("<input type=\"hidden\" name=\"back\" value=\"{}\">", escape(b))).unwrap_or_default();
+    let mut out = format!(
+        "<form class=\"review-step\" method=\"post\" action=\"/books/{book}/reviews\" id=\"{id}\" data-testid=\"review-form\"{described}>{csrf}<input type=\"hidden\" name=\"product_seq\" value=\"{p}\"><input type=\"hidden\" name=\"version\" value=\"{ver}\">{back}\n",
+        book = escape(&path_segment(&r.book_no)),
+        csrf = csrf_field(c),
+        p = r.product_seq,
+        ver = escape(&r.version),
+    );
+    let _ = writeln!(
+        out,
+        "<div class=\"field\"><label for=\"{id}-note\">{label}</label> <textarea id=\"{id}-note\" name=\"note\" rows=\"2\" style=\"min-height:3.2rem;font-family:inherit\"{described}>{note}</textarea></div>",
+        label = escape(c.t("review.note")),
+        note = escape(refused.map(|x| x.note.as_str()).unwrap_or_default()),
+    );
+    if r.actions.contains(&ReviewAction::Adjust) {
+        let invalid = if refused.is_some_and(|x| x.rule == "ucns_replacement") { " aria-invalid=\"true\"" } else { "" };
+        let mut options = String::new();
+        for o in &r.others {
+            let _ = write!(options, "<option value=\"{}\"></option>", escape(o));
+        }
+        let _ = writeln!(
+            out,
+            "<div class=\"field\"><label for=\"{id}-replacement\">{label}</label> <input type=\"text\" id=\"{id}-replacement\" name=\"replacement\" list=\"{id}-versions\" size=\"8\" value=\"{value}\"{invalid}{described}><datalist id=\"{id}-versions\">{options}</datalist></div>",
+            label = escape(c.t("review.replacement")),
+            value = escape(refused.map(|x| x.replacement.as_str()).unwrap_or_default()),
+        );
+    }
+    if let Some(x) = refused {
+        let _ = writeln!(
+            out,
+            "<p id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"review-error\">{} <code>{}</code> {}</p>",
+            escape(c.t(refusal_key(&x.rule))),
+            escape(&x.rule),
+            escape(&x.message)
+        );
+    }
+    out.push_str("<div class=\"field\">");
+    for a in &r.actions {
+        let _ = write!(
+            out,
+            "<button type=\"submit\" name=\"action\" value=\"{name}\" data-testid=\"{name}\" aria-label=\"{label}\">{text}</button> ",
+            name = a.as_str(),
+            label = escape(&fill(c.t(action_label_key(*a)), &[("book_no", &r.book_no), ("product", &r.product_seq.to_string()), ("version", &r.version)])),
+            text = escape(c.t(action_key(*a))),
+        );
+    }
+    out.push_str("</div></form>");
+    out
+}
+
 /// The review queue.
 pub(crate) fn review(c: &Chrome, v: &ReviewView) -> String {
     let mut body = format!("<h1>{}</h1>\n", escape(c.t("review.title")));
     let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(&fill(c.t("review.summary"), &[("books", &v.books.to_string()), ("versions", &v.rows.len().to_string())])));
     if v.standards == 0 {
         let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(c.t("review.no_standards")));
+    }
+    // A refusal of a version not listed here (another book, a version that does not exist): on top.
+    if let Some(x) = v.refused.as_ref().filter(|x| !v.rows.iter().any(|r| r.book_no == x.book_no && r.product_seq == x.product_seq && r.version == x.version && !r.actions.is_empty())) {
+        let _ = writeln!(
+            body,
+            "<p class=\"error\" role=\"alert\" data-testid=\"review-error\">{} <code>{}</code> {}</p>",
+            escape(&fill(c.t("review.refused_version"), &[("book_no", &x.book_no), ("product", &x.product_seq.to_string()), ("version", &x.version)])),
+            escape(&x.rule),
+            escape(&x.message)
+        );
     }
     if v.books_all.len() > 1 || v.book.is_some() {
         body.push_str(&book_choice(c, v));
@@ -191,21 +362,6 @@ pub(crate) fn review(c: &Chrome, v: &ReviewView) -> String {
         if let Some(rep) = &r.replacement {
             state = format!("{state} → {rep}");
         }
-        let action = if v.can_review && r.open {
-            format!(
-                "<form class=\"inline\" method=\"post\" action=\"{href}/reviews\">{csrf}<input type=\"hidden\" name=\"product_seq\" value=\"{p}\"><input type=\"hidden\" name=\"version\" value=\"{ver}\"><input type=\"hidden\" name=\"action\" value=\"accept\"><button type=\"submit\" data-testid=\"accept\" aria-label=\"{label}\">{accept}</button></form>",
-                href = escape(&book_href),
-                csrf = csrf_field(c),
-                p = r.product_seq,
-                ver = escape(&r.version),
-                label = escape(&fill(c.t("review.accept_label"), &[("book_no", &r.book_no), ("product", &r.product_seq.to_string()), ("version", &r.version)])),
-                accept = escape(c.t("review.accept")),
-            )
-        } else {
-            String::new()
-        };
-        // The time of the step to the minute (RFC 3339 as recorded: `2026-11-27T02:13:57.52Z`).
-        let last = r.last.as_ref().map(|(by, at)| format!("{by} {}", at.get(..16).unwrap_or(at).replace('T', " "))).unwrap_or_default();
         let _ = writeln!(
             body,
             "<tr data-testid=\"review-row\" data-book=\"{book}\" data-product=\"{p}\" data-version=\"{ver}\" data-state=\"{st}\"><td class=\"nw\"><a href=\"{href}\">{book}</a></td>{name}{hs}{vcell}{from}<td><span class=\"state state-{st}\">{state}</span></td>{flagged}<td>{cmp}</td>{last}<td>{action}</td></tr>",
@@ -221,10 +377,25 @@ pub(crate) fn review(c: &Chrome, v: &ReviewView) -> String {
             state = escape(&state),
             flagged = td_num(&r.flagged_lines.to_string()),
             cmp = comparison(c, r),
-            last = td(&last),
+            last = history_cell(c, r),
+            action = review_form(c, v, r),
         );
     }
     body.push_str("</tbody>\n</table>\n</div>\n");
     body.push_str(&uc_charts(c, v));
     page(c, c.t("review.title"), &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_ids_are_safe_and_distinct() {
+        assert_eq!(form_id("C52002600001", 1, "2"), "review-C52002600001-1-2");
+        let odd = form_id("C1", 3, "v 1\"<>/-账");
+        assert!(odd.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{odd}");
+        assert_ne!(form_id("C1", 1, "a-b"), form_id("C1", 1, "a_b"));
+        assert_ne!(form_id("C1-1", 1, "1"), form_id("C1", 1, "1-1"));
+    }
 }

@@ -1,14 +1,16 @@
 //! The pages that read a book's posted lists: the lists themselves (filtered, sorted, paged, each
 //! expandable to its lines), the balances as of a date, and domestic-sale taxation (the periods as
-//! of a date and the quote of a posted domestic-sale list). Pure rendering: the views are read from
-//! the engine by `crate::web`.
+//! of a date and the quote of a posted domestic-sale list, with the prices it reads entered in the
+//! form: similar goods for 来料 materials, …). Pure rendering: the views are read from the engine by
+//! `crate::web`.
 
-use crate::html::{date_input, escape, page, path_segment, td, td_num, td_nw, Chrome, DateField};
+use crate::html::{date_input, escape, page, path_segment, td, td_num, td_nw, text_input, Chrome, DateField};
 use crate::i18n::{fill, key};
 use crate::pages_enterprise::unit_label;
 use crate::table::{col, fixed, Col, Paging};
 use chrono::NaiveDate;
 use jiamao_app::tax::PeriodsReport;
+use jiamao_domain::codes::CurrencyCode;
 use jiamao_domain::decimal::report_amount;
 use jiamao_domain::doc::Goods;
 use jiamao_domain::tax::quote::{Quote, SaleGoods};
@@ -295,7 +297,7 @@ pub(crate) fn balance(c: &Chrome, v: &BalanceView) -> String {
 
 // ---- Domestic-sale taxation ---------------------------------------------------------------------
 
-/// `GET /books/{book_no}/tax?as_of=&list_no=&payment_note_date=`.
+/// `GET /books/{book_no}/tax?as_of=&list_no=&payment_note_date=&origin_certificate=&price_<goods>_<seq>=&cur_<goods>_<seq>=`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TaxView {
     pub book_no: String,
@@ -306,6 +308,50 @@ pub(crate) struct TaxView {
     pub periods: Result<PeriodsReport, (String, String)>,
     /// The quote of the chosen list, or why it was refused.
     pub quote: Option<Result<Quote, (String, String)>>,
+    /// The prices the quote of the chosen list reads (`QuoteRequest::prices`), as typed.
+    pub prices: Vec<PriceRow>,
+    /// The country of a certificate of origin (`origin_certificate`), as typed, and the
+    /// translation key of its message when refused.
+    pub origin: String,
+    pub origin_error: Option<&'static str>,
+}
+
+impl TaxView {
+    /// Whether a field of the quote form was refused (the page answers 400, no quote).
+    pub(crate) fn fields_invalid(&self) -> bool {
+        self.origin_error.is_some() || self.prices.iter().any(|p| p.price_error.is_some() || p.currency_error.is_some())
+    }
+}
+
+/// One price of the quote form: the item it is for (as the domain's `quote::price_slots` gives
+/// it), and the unit price and currency as typed, each with the translation key of its message
+/// when refused (filled with the value typed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PriceRow {
+    pub goods: SaleGoods,
+    pub item_seq: u32,
+    pub name: String,
+    pub unit: String,
+    /// The quote is refused (`price_missing`) without it.
+    pub needed: bool,
+    pub price: String,
+    pub price_error: Option<&'static str>,
+    pub currency: String,
+    pub currency_error: Option<&'static str>,
+}
+
+impl PriceRow {
+    /// The names (and ids) of the row's fields in the quote form, which a GET form round-trips:
+    /// `price_<goods>_<seq>` and `cur_<goods>_<seq>`, goods as `SaleGoods` is named in JSON.
+    pub(crate) fn names(goods: SaleGoods, item_seq: u32) -> (String, String) {
+        let g = sale_goods_name(goods);
+        (format!("price_{g}_{item_seq}"), format!("cur_{g}_{item_seq}"))
+    }
+}
+
+/// The name of a kind of goods as the quote request writes it (`material`, `leftover`, …).
+fn sale_goods_name(g: SaleGoods) -> String {
+    serde_json::to_value(g).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 fn amount(d: jiamao_domain::Decimal) -> String {
@@ -442,6 +488,64 @@ fn quote_html(c: &Chrome, q: &Quote) -> String {
     out
 }
 
+/// The currency of a price: a choice from the currency table (a value typed that is not in it stays
+/// chosen, with its message).
+fn currency_select(c: &Chrome, id: &str, label: &str, value: &str, error: Option<&str>) -> String {
+    let mut options = format!("<option value=\"\">{}</option>", escape(c.t("tax.currency_none")));
+    if !value.is_empty() && CurrencyCode::parse(value).is_err() {
+        let _ = write!(options, "<option value=\"{0}\" selected>{0}</option>", escape(value));
+    }
+    for cur in CurrencyCode::all() {
+        let selected = if cur.as_str() == value { " selected" } else { "" };
+        let _ = write!(options, "<option value=\"{}\"{selected}>{}</option>", cur.as_str(), escape(&format!("{} {} {}", cur.as_str(), cur.name(), cur.iso())));
+    }
+    let (invalid, message) = match error {
+        Some(m) => {
+            (format!(" aria-invalid=\"true\" aria-describedby=\"{id}-error\""), format!(" <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"field-error\">{}</span>", escape(m)))
+        }
+        None => (String::new(), String::new()),
+    };
+    format!("<div class=\"field\"><label for=\"{id}\">{}</label> <select id=\"{id}\" name=\"{id}\"{invalid}>{options}</select>{message}</div>", escape(label))
+}
+
+/// The prices the quote of the chosen list reads, one group of fields per item; open when one is
+/// needed, typed or refused.
+fn prices_html(c: &Chrome, v: &TaxView) -> String {
+    if v.prices.is_empty() {
+        return String::new();
+    }
+    let missing = matches!(&v.quote, Some(Err((rule, _))) if rule == "price_missing");
+    let open = missing || v.prices.iter().any(|p| p.needed || !p.price.is_empty() || p.price_error.is_some() || p.currency_error.is_some());
+    let mut out = format!(
+        "<details data-testid=\"price-form\" style=\"flex-basis:100%\"{}><summary>{}</summary>\n<p class=\"note\">{}</p>\n",
+        if open { " open" } else { "" },
+        escape(c.t("tax.prices")),
+        escape(c.t("tax.prices_help"))
+    );
+    for p in &v.prices {
+        let (price_id, cur_id) = PriceRow::names(p.goods, p.item_seq);
+        let unit = jiamao_domain::codes::UnitCode::parse(&p.unit).map(|u| u.name().to_owned()).unwrap_or_else(|_| p.unit.clone());
+        let mut legend = fill(c.t("tax.price_item"), &[("goods", c.t(sale_goods_key(p.goods))), ("seq", &p.item_seq.to_string()), ("name", &p.name), ("unit", &unit)]);
+        if p.needed {
+            legend.push_str(c.t("tax.price_needed"));
+        }
+        let price_error = p.price_error.map(|k| fill(c.t(k), &[("value", &p.price)]));
+        let cur_error = p.currency_error.map(|k| fill(c.t(k), &[("value", &p.currency)]));
+        let _ = writeln!(
+            out,
+            "<fieldset data-testid=\"price-row\" data-goods=\"{}\" data-seq=\"{}\" data-needed=\"{}\" style=\"display:flex;flex-wrap:wrap;gap:0 1.2rem\"><legend>{}</legend>\n{}\n{}\n</fieldset>",
+            sale_goods_name(p.goods),
+            p.item_seq,
+            p.needed,
+            escape(&legend),
+            text_input(&price_id, c.t("tax.unit_price"), &p.price, price_error.as_deref(), " size=\"12\" inputmode=\"decimal\" autocomplete=\"off\""),
+            currency_select(c, &cur_id, c.t("tax.currency"), &p.currency, cur_error.as_deref()),
+        );
+    }
+    out.push_str("</details>\n");
+    out
+}
+
 /// The tax page: the periods as of a date, and a quote form for a posted domestic-sale list.
 pub(crate) fn tax(c: &Chrome, v: &TaxView) -> String {
     let title = fill(c.t("tax.title"), &[("book_no", &v.book_no)]);
@@ -481,12 +585,15 @@ pub(crate) fn tax(c: &Chrome, v: &TaxView) -> String {
     if options.is_empty() {
         let _ = writeln!(body, "<p class=\"note\" data-testid=\"no-sales\">{}</p>", escape(c.t("tax.no_sales")));
     } else {
+        let origin_error = v.origin_error.map(|k| fill(c.t(k), &[("value", &v.origin)]));
         let _ = writeln!(
             body,
-            "<form method=\"get\" action=\"{}/tax#quote-h\" class=\"filters panel\" data-testid=\"quote-form\" novalidate>{as_of_hidden}\n<div class=\"field\"><label for=\"list_no\">{}</label> <select id=\"list_no\" name=\"list_no\" required>{options}</select></div>\n{}\n<div class=\"field\"><button type=\"submit\" class=\"primary\">{}</button></div>\n</form>",
+            "<form method=\"get\" action=\"{}/tax#quote-h\" class=\"filters panel\" data-testid=\"quote-form\" novalidate>{as_of_hidden}\n<div class=\"field\"><label for=\"list_no\">{}</label> <select id=\"list_no\" name=\"list_no\" required>{options}</select></div>\n{}\n{}\n{}<div class=\"field\"><button type=\"submit\" class=\"primary\">{}</button></div>\n</form>",
             escape(&href),
             escape(c.t("tax.list")),
             date_input(c, &v.payment_note_date, "tax.payment_note_date"),
+            text_input("origin_certificate", c.t("tax.origin_certificate"), &v.origin, origin_error.as_deref(), " size=\"4\" inputmode=\"numeric\" autocomplete=\"off\""),
+            prices_html(c, v),
             escape(c.t("tax.quote_button")),
         );
     }

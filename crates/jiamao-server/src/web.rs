@@ -13,9 +13,9 @@ use crate::error::ApiError;
 use crate::forms::{MultipartForm, Rule, Upload};
 use crate::html::{self, Account, Chrome, DateField};
 use crate::i18n::{self, fill, t};
-use crate::pages_customs::{self, ReviewRow, ReviewView};
+use crate::pages_customs::{self, RefusedStep, ReviewRow, ReviewView};
 use crate::pages_enterprise::{self as pages, Alert, BookView, CycleView, DashboardBook, DashboardView, MaterialView, ReconcileView, UploadView};
-use crate::pages_ledger::{self, BalanceRow, BalanceView, LineRow, ListFilters, ListRow, ListsView, TaxView};
+use crate::pages_ledger::{self, BalanceRow, BalanceView, LineRow, ListFilters, ListRow, ListsView, PriceRow, TaxView};
 use crate::pages_officials::{self, AccountForm, AccountsView, AuditView, CatalogsView, DistrictRow, DistrictView, Flag, GuaranteeFacts, PreviewForm};
 use crate::table::{cmp_num, Order, Paging};
 use crate::{with_engine, SharedEngine};
@@ -30,13 +30,13 @@ use jiamao_app::ucns::CheckOptions;
 use jiamao_app::{AppError, Engine};
 use jiamao_domain::access::{self, Action, Principal, Role, Target};
 use jiamao_domain::catalog::parse_catalog_csv;
-use jiamao_domain::codes::TradeModeCode;
+use jiamao_domain::codes::{CountryCode, CurrencyCode, TradeModeCode};
 use jiamao_domain::cycle::DeadlinePolicy;
 use jiamao_domain::decimal::plain;
 use jiamao_domain::decimal::report_amount;
 use jiamao_domain::doc::{Direction, Goods, StocktakeDoc};
-use jiamao_domain::norms::ReviewAction;
-use jiamao_domain::tax::quote::QuoteRequest;
+use jiamao_domain::norms::{review_transition, ReviewAction};
+use jiamao_domain::tax::quote::{PriceDoc, PriceSlot, QuoteRequest};
 use jiamao_domain::tax::TaxPolicy;
 use jiamao_domain::Decimal;
 use jiamao_store::Store;
@@ -494,7 +494,8 @@ pub(crate) async fn upload_form<S: Store + 'static>(State(engine): State<SharedE
 // ---- Customs: the 单耗 review queue -------------------------------------------------------------
 
 fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal, only: Option<String>) -> Result<ReviewView, ApiError> {
-    let mut view = ReviewView { rows: Vec::new(), books: 0, standards: 0, can_review: may(p, Action::ReviewConsumption), book: only.clone(), books_all: Vec::new() };
+    let can_review = may(p, Action::ReviewConsumption);
+    let mut view = ReviewView { rows: Vec::new(), books: 0, standards: 0, can_review, book: only.clone(), books_all: Vec::new(), refused: None };
     if !may(p, Action::ReadReport) {
         return Ok(view);
     }
@@ -517,7 +518,15 @@ fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal, only: Option<String>)
         }
         view.books += 1;
         view.standards = view.standards.max(reviews.norms.standards);
+        let versions_of: Vec<(u32, String)> = reviews.versions.iter().map(|v| (v.product_seq, v.version.clone())).collect();
         for v in reviews.versions {
+            // The steps the domain allows from the version's state, for an account that may review.
+            let actions = if can_review && v.open {
+                [ReviewAction::Question, ReviewAction::Consult, ReviewAction::Accept, ReviewAction::Adjust].into_iter().filter(|a| review_transition(v.state, *a).is_ok()).collect()
+            } else {
+                Vec::new()
+            };
+            let others = versions_of.iter().filter(|(s, name)| *s == v.product_seq && *name != v.version).map(|(_, name)| name.clone()).collect();
             view.rows.push(ReviewRow {
                 book_no: book_no.clone(),
                 product_seq: v.product_seq,
@@ -530,8 +539,10 @@ fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal, only: Option<String>)
                 open: v.open,
                 replacement: v.replacement,
                 flagged_lines: v.flagged_lines,
-                last: v.history.last().map(|s| (s.by.clone(), s.at.clone())),
+                history: v.history,
                 lines: v.lines,
+                actions,
+                others,
             });
         }
     }
@@ -539,7 +550,8 @@ fn review_view<S: Store>(e: &mut Engine<S>, p: &Principal, only: Option<String>)
 }
 
 /// `GET /review?book=`: every 单耗 version of the books the account may read (or of the book
-/// chosen), with its review state; the chart of declared 单耗 against the standards for one book.
+/// chosen), with its review state and history, and the review form of each version the account may
+/// act on; the chart of declared 单耗 against the standards for one book.
 pub(crate) async fn review<S: Store + 'static>(State(engine): State<SharedEngine<S>>, uri: Uri) -> Response {
     let principal = auth::current().principal;
     let only = Some(query_raw(&uri, "book")).filter(|b| !b.is_empty());
@@ -550,7 +562,10 @@ pub(crate) async fn review<S: Store + 'static>(State(engine): State<SharedEngine
 }
 
 /// `POST /books/{book_no}/reviews` (a form: `product_seq`, `version`, `action` — `accept` unless
-/// given —, `replacement`, `note`, `_csrf`): one review step, then back to the queue.
+/// given —, `replacement`, `note`, `back` — the book the queue was filtered to —, `_csrf`): one
+/// review step, then back to the queue (filtered as it was). A step the engine refuses (400 or 422)
+/// shows the queue again, answered 422, with the message next to the version's form and the note as
+/// typed; an unknown book or a forbidden step stays an error page.
 pub(crate) async fn review_step<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>, body: Result<Bytes, BytesRejection>) -> Response {
     let book_no = match book_no(path) {
         Ok(b) => b,
@@ -566,11 +581,33 @@ pub(crate) async fn review_step<S: Store + 'static>(State(engine): State<SharedE
     let Ok(action) = form_value(&body, "action").unwrap_or_else(|| "accept".to_owned()).parse::<ReviewAction>() else { return bad("action") };
     let replacement = form_value(&body, "replacement");
     let note = form_value(&body, "note").unwrap_or_default();
-    let done = with_engine(&engine, move |e| Ok(e.review_ucns(&book_no, product_seq, &version, action, replacement.as_deref(), &note)?)).await;
+    let back = form_value(&body, "back").filter(|b| is_book_filter(b));
+    let target = match &back {
+        Some(b) => format!("/review?book={}", html::path_segment(b)),
+        None => "/review".to_owned(),
+    };
+    let principal = auth::current().principal;
+    let done = with_engine(&engine, move |e| match e.review_ucns(&book_no, product_seq, &version, action, replacement.as_deref(), &note) {
+        Ok(_) => Ok(None),
+        Err(x) => {
+            let (rule, message) = inline(x)?;
+            let mut view = review_view(e, &principal, back)?;
+            view.refused = Some(RefusedStep { book_no, product_seq, version, note, replacement: replacement.unwrap_or_default(), rule, message });
+            Ok(Some(view))
+        }
+    })
+    .await;
     match done {
-        Ok(_) => Redirect::to("/review").into_response(),
+        Ok(None) => Redirect::to(&target).into_response(),
+        Ok(Some(v)) => status_page(StatusCode::UNPROCESSABLE_ENTITY, pages_customs::review(&chrome(), &v)),
         Err(e) => error_page(&e),
     }
+}
+
+/// Whether a form's `back` may name the book the queue was filtered to: a book number's characters
+/// only (letters, digits, `-`, `_`), so that going back is always to `/review` (never elsewhere).
+fn is_book_filter(b: &str) -> bool {
+    !b.is_empty() && b.len() <= 64 && b.bytes().all(|x| x.is_ascii_alphanumeric() || x == b'-' || x == b'_')
 }
 
 // ---- Forms and tables ---------------------------------------------------------------------------
@@ -768,9 +805,11 @@ pub(crate) async fn balance<S: Store + 'static>(State(engine): State<SharedEngin
 
 // ---- Domestic-sale taxation ---------------------------------------------------------------------
 
-/// `GET /books/{book_no}/tax?as_of=&list_no=&payment_note_date=`: the declaration periods with
-/// domestic sales up to the date (the day of the request unless given), and the quote of the posted
-/// domestic-sale list chosen.
+/// `GET /books/{book_no}/tax?as_of=&list_no=&payment_note_date=&origin_certificate=&price_<goods>_<seq>=&cur_<goods>_<seq>=`:
+/// the declaration periods with domestic sales up to the date (the day of the request unless given),
+/// and the quote of the posted domestic-sale list chosen, with the prices it reads (similar goods for
+/// 来料 materials, the domestic price of leftovers, …) entered in the form and checked by the API's
+/// rules: a refused field answers 400 with its message next to it, and no quote.
 pub(crate) async fn tax<S: Store + 'static>(State(engine): State<SharedEngine<S>>, path: Result<Path<String>, PathRejection>, uri: Uri) -> Response {
     let book_no = match book_no(path) {
         Ok(b) => b,
@@ -779,6 +818,15 @@ pub(crate) async fn tax<S: Store + 'static>(State(engine): State<SharedEngine<S>
     let mut as_of = date_field(&uri, "as_of");
     let note = date_field(&uri, "payment_note_date");
     let list_no = query_raw(&uri, "list_no").trim().to_owned();
+    let origin = query_raw(&uri, "origin_certificate").trim().to_owned();
+    let (origin_certificate, origin_error) = match origin.as_str() {
+        "" => (None, None),
+        code => match CountryCode::parse(code) {
+            Ok(c) => (Some(c), None),
+            Err(_) => (None, Some(i18n::key("tax.bad_country"))),
+        },
+    };
+    let query = uri.query().unwrap_or_default().to_owned();
     let today = auth::current().now.date_naive();
     let invalid = as_of.invalid || note.invalid;
     if !invalid && as_of.value.is_none() {
@@ -790,21 +838,34 @@ pub(crate) async fn tax<S: Store + 'static>(State(engine): State<SharedEngine<S>
             Ok(r) => Ok(r),
             Err(x) => Err(inline(x)?),
         };
-        let quote = if list_no.is_empty() || invalid {
-            None
+        let mut req = QuoteRequest { book_no: Some(book_no.clone()), list_no: Some(list_no.clone()), payment_note_date: note.value, origin_certificate, ..QuoteRequest::default() };
+        // The prices the list's quote reads (none when it cannot be quoted: the quote says why).
+        let slots = if list_no.is_empty() {
+            Vec::new()
         } else {
-            let req = QuoteRequest { book_no: Some(book_no.clone()), list_no: Some(list_no.clone()), payment_note_date: note.value, ..QuoteRequest::default() };
-            Some(match e.tax_quote(&req, &policy) {
+            match e.tax_price_slots(&req) {
+                Ok(s) => s,
+                Err(x) => {
+                    inline(x)?;
+                    Vec::new()
+                }
+            }
+        };
+        let (prices, docs): (Vec<PriceRow>, Vec<Option<PriceDoc>>) = slots.into_iter().map(|slot| price_row(slot, &query)).unzip();
+        req.prices = docs.into_iter().flatten().collect();
+        let mut view = TaxView { book_no, as_of, payment_note_date: note, list_no, periods, quote: None, prices, origin, origin_error };
+        if !view.list_no.is_empty() && !invalid && !view.fields_invalid() {
+            view.quote = Some(match e.tax_quote(&req, &policy) {
                 Ok(q) => Ok(q),
                 Err(x) => Err(inline(x)?),
-            })
-        };
-        Ok(TaxView { book_no, as_of, payment_note_date: note, list_no, periods, quote })
+            });
+        }
+        Ok(view)
     })
     .await;
     match view {
         Ok(v) => {
-            let status = if invalid {
+            let status = if invalid || v.fields_invalid() {
                 StatusCode::BAD_REQUEST
             } else if v.periods.is_err() || matches!(v.quote, Some(Err(_))) {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -815,6 +876,40 @@ pub(crate) async fn tax<S: Store + 'static>(State(engine): State<SharedEngine<S>
         }
         Err(e) => error_page(&e),
     }
+}
+
+/// One price of the quote form from the query (`price_<goods>_<seq>`, `cur_<goods>_<seq>`), checked
+/// as the JSON contract reads `prices[]` (a plain decimal, here not negative; a currency of the
+/// table): the row as typed with its messages, and the price when it is one. An empty price is none
+/// (its currency is then not asked).
+fn price_row(slot: PriceSlot, query: &str) -> (PriceRow, Option<PriceDoc>) {
+    let (price_name, cur_name) = PriceRow::names(slot.goods, slot.item_seq);
+    let price = form_value(query, &price_name).unwrap_or_default().trim().to_owned();
+    let currency = form_value(query, &cur_name).unwrap_or_default().trim().to_owned();
+    let mut row = PriceRow { goods: slot.goods, item_seq: slot.item_seq, name: slot.name, unit: slot.unit, needed: slot.needed, price, price_error: None, currency, currency_error: None };
+    if row.price.is_empty() {
+        return (row, None);
+    }
+    let unit_price = match jiamao_domain::decimal::parse(&row.price) {
+        Ok(d) if !d.is_sign_negative() => Some(d),
+        _ => {
+            row.price_error = Some(i18n::key("tax.bad_price"));
+            None
+        }
+    };
+    let currency = match CurrencyCode::parse(&row.currency) {
+        Ok(c) => Some(c),
+        Err(_) if row.currency.is_empty() => {
+            row.currency_error = Some(i18n::key("tax.currency_missing"));
+            None
+        }
+        Err(_) => {
+            row.currency_error = Some(i18n::key("tax.bad_currency"));
+            None
+        }
+    };
+    let doc = unit_price.zip(currency).map(|(unit_price, currency)| PriceDoc { goods: row.goods, item_seq: row.item_seq, unit_price, currency });
+    (row, doc)
 }
 
 // ---- Customs: the district ----------------------------------------------------------------------

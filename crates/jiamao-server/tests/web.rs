@@ -1044,3 +1044,251 @@ fn every_key_the_pages_use_is_translated_in_both_languages() {
         assert_eq!(names(v.as_str().unwrap_or_default()), names(other), "{k}: the placeholders differ between zh and en");
     }
 }
+
+// ---- Every step of the 单耗 review from its form --------------------------------------------------
+
+/// The review form with the id `id`, from `<form` to `</form>`.
+fn review_form<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let at = html.find(&format!("id=\"{id}\" data-testid=\"review-form\""))?;
+    let start = html[..at].rfind("<form").unwrap_or(at);
+    let end = at + html[at..].find("</form>")?;
+    Some(&html[start..end])
+}
+
+/// The steps a review form offers (its buttons' `action` values), in order.
+fn review_buttons(form: &str) -> Vec<String> {
+    attributes(form, "name=\"action\"", "value")
+}
+
+/// The history of a version's review on the page: the text of each step.
+fn review_history(html: &str, book: &str, product: &str, version: &str) -> Vec<String> {
+    let marker = format!("data-book=\"{book}\" data-product=\"{product}\" data-version=\"{version}\"");
+    let row = &html[html.find(&marker).expect("the row")..];
+    let row = &row[..row.find("</tr>").expect("end of row")];
+    let Some(at) = row.find("data-testid=\"review-history\"") else { return Vec::new() };
+    row[at..].split("<li ").skip(1).map(|li| li[..li.find("</li>").unwrap_or(li.len())].to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customs_officer_questions_consults_and_adjusts_a_version_from_its_form() {
+    let Some(app) = spawn_app().await else { return };
+    let customs = log_in(&app, "customs-5200").await;
+    let queue = format!("/review?book={BOOK_NO}");
+    let id = format!("review-{BOOK_NO}-1-1");
+    let target = format!("/books/{BOOK_NO}/reviews");
+    let step = |action: &str, note: &str, more: &str| format!("product_seq=1&version=1&action={action}&note={}&back={BOOK_NO}{more}&_csrf={}", form_encode(note), customs.csrf);
+    let state = |html: &str| review_rows(html).into_iter().find(|r| r.1 == "1" && r.2 == "1").map(|r| r.3).expect("version 1 of product 1");
+
+    // Declared: 质疑 or 接受, with a note; no replacement to name yet.
+    let r = page(&app, &customs, &queue).await;
+    check_frame(&r, "zh", "GET /review as customs-5200");
+    assert_eq!(state(&r.body), "declared");
+    let f = review_form(&r.body, &id).expect("the form of version 1 of product 1");
+    assert_eq!(review_buttons(f), ["question", "accept"]);
+    assert!(f.contains("data-testid=\"question\"") && f.contains("data-testid=\"accept\"") && f.contains("质疑</button>"), "{f}");
+    assert!(f.contains(&format!("<label for=\"{id}-note\">备注</label>")) && !f.contains("name=\"replacement\""), "{f}");
+    assert!(f.contains(&format!("name=\"back\" value=\"{BOOK_NO}\"")), "the filter travels with the form: {f}");
+
+    // 质疑: back to the queue as it was filtered; now 磋商 or 接受.
+    let r = form(&app, &customs, &target, &step("question", "请提供损耗测定报告", "")).await;
+    assert_eq!((r.status, r.header("location")), (303, Some(queue.as_str())), "{}", r.body);
+    let r = page(&app, &customs, &queue).await;
+    assert_eq!(state(&r.body), "questioned");
+    assert_eq!(review_buttons(review_form(&r.body, &id).expect("the form")), ["consult", "accept"]);
+    let history = review_history(&r.body, BOOK_NO, "1", "1");
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert!(history[0].contains("customs-5200") && history[0].contains("质疑") && history[0].contains("备注：请提供损耗测定报告"), "{history:?}");
+
+    // 磋商: now 接受 or 调整, and the replacement version to name (the product's other versions offered).
+    let r = form(&app, &customs, &target, &step("consult", "企业已提交测定报告", "")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = page(&app, &customs, &queue).await;
+    check_frame(&r, "zh", "GET /review with a version under consultation");
+    assert_eq!(state(&r.body), "consulting");
+    let f = review_form(&r.body, &id).expect("the form");
+    assert_eq!(review_buttons(f), ["accept", "adjust"]);
+    assert!(f.contains(&format!("<label for=\"{id}-replacement\">替代版本</label>")) && f.contains(&format!("<datalist id=\"{id}-versions\"><option value=\"2\"></option></datalist>")), "{f}");
+
+    // 调整 without a replacement: refused, the queue again with the message next to the form and the
+    // note as typed; nothing changed.
+    let r = form(&app, &customs, &target, &step("adjust", "核定单耗 0.70", "&replacement=")).await;
+    assert!(r.status == 422 && is_html(&r), "{} {}", r.status, r.body);
+    check_frame(&Reply { status: 200, ..r.clone() }, "zh", "the refused step");
+    let f = review_form(&r.body, &id).expect("the form, again");
+    assert!(f.contains(&format!("<p id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"review-error\">")) && f.contains("ucns_replacement"), "{f}");
+    assert!(f.contains(&format!("id=\"{id}\" data-testid=\"review-form\" aria-describedby=\"{id}-error\"")), "the form names its message: {f}");
+    assert!(f.contains(&format!("aria-describedby=\"{id}-error\">核定单耗 0.70</textarea>")), "the note as typed: {f}");
+    assert!(f.contains("name=\"replacement\"") && f.contains("aria-invalid=\"true\""), "{f}");
+    assert!(f.contains("调整须填写替代版本"), "the rule said in Chinese: {f}");
+    let r = page(&app, &customs, &queue).await;
+    assert_eq!(state(&r.body), "consulting");
+    assert_eq!(review_history(&r.body, BOOK_NO, "1", "1").len(), 2);
+
+    // 调整 naming the version the enterprise is to file: final, no form any more.
+    let r = form(&app, &customs, &target, &step("adjust", "核定单耗 0.70", "&replacement=3")).await;
+    assert_eq!((r.status, r.header("location")), (303, Some(queue.as_str())), "{}", r.body);
+    let r = page(&app, &customs, &queue).await;
+    assert_eq!(state(&r.body), "adjusted");
+    assert!(review_form(&r.body, &id).is_none(), "a final version has no form");
+    let history = review_history(&r.body, BOOK_NO, "1", "1");
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert!(history[2].contains("调整") && history[2].contains("磋商 → 已调整") && history[2].contains("替代版本 3"), "{history:?}");
+    // A step on a final version (a form sent twice): the queue, its message on top.
+    let r = form(&app, &customs, &target, &step("accept", "", "")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let alert = &r.body[r.body.find("<p class=\"error\" role=\"alert\" data-testid=\"review-error\">").expect("the message")..];
+    assert!(alert[..alert.find("</p>").expect("end")].contains("ucns_review_final"), "{alert}");
+    // The other versions still offer their steps, in English too.
+    let r = page(&app, &customs, &format!("{queue}&lang=en")).await;
+    check_frame(&r, "en", "GET /review in English");
+    let f = review_form(&r.body, &format!("review-{BOOK_NO}-1-2")).expect("the form of version 2");
+    assert!(f.contains(">Question</button>") && f.contains("<label for=\"review-C52002600001-1-2-note\">Note</label>"), "{f}");
+
+    // A `back` that is not a book number goes back to the whole queue, never elsewhere.
+    for (action, back) in [("question", "%2F%2Fevil.example"), ("consult", "https%3A%2F%2Fevil.example"), ("accept", "C1%2F..%2F..")] {
+        let body = format!("product_seq=1&version=2&action={action}&back={back}&_csrf={}", customs.csrf);
+        let r = form(&app, &customs, &target, &body).await;
+        assert_eq!((r.status, r.header("location")), (303, Some("/review")), "{action} back={back}: {}", r.body);
+    }
+
+    // The enterprise sees the states and the history, and no form.
+    let ent = log_in(&app, "ent-admin").await;
+    let r = page(&app, &ent, &queue).await;
+    check_frame(&r, "zh", "GET /review as ent-admin");
+    assert!(!r.body.contains("data-testid=\"review-form\"") && !r.body.contains("name=\"action\""), "no review form for the enterprise");
+    assert_eq!(review_history(&r.body, BOOK_NO, "1", "1").len(), 3);
+}
+
+// ---- The prices a quote reads, entered on the tax page ----------------------------------------------
+
+/// A 来料 (consigned, 0214) copy of the example book, filed by its enterprise in the tests below.
+const CONSIGNED: &str = "B52002600002";
+
+/// A change through the API with a browser session (the CSRF token in its header).
+async fn api_post(app: &App, s: &Session, path: &str, body: &str) -> Reply {
+    common::send(app.addr, "POST", path, &[("Cookie", &s.cookies), ("X-CSRF-Token", &s.csrf)], Some(body.as_bytes())).await
+}
+
+/// The figures of a quote's totals row (customs value, duty, consumption tax, VAT, interest) and
+/// its total, as the tax page shows them.
+fn page_totals(html: &str) -> Vec<jiamao_domain::Decimal> {
+    let row = &html[html.find("data-testid=\"quote-totals\"").expect("the totals")..];
+    let row = &row[..row.find("</tr>").expect("end of row")];
+    let mut out: Vec<jiamao_domain::Decimal> =
+        row.split("<td class=\"num").skip(1).map(|c| c.split('>').nth(1).and_then(|c| c.split('<').next()).expect("a number").parse().expect("a decimal")).collect();
+    let total = &html[html.find("data-testid=\"quote-total\"").expect("the total")..];
+    let total = &total[..total.find("</p>").expect("end")];
+    out.push(total.split(|c: char| !(c.is_ascii_digit() || c == '.')).find_map(|w| w.parse().ok()).expect("the total's figure"));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consigned_sale_is_quoted_at_the_prices_entered_on_the_tax_page() {
+    let Some(app) = spawn_app().await else { return };
+    let Some(dir) = examples() else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    // The enterprise files a 来料 book like the example one, imports its materials (no price: they
+    // are the foreign party's) and sells 200 kg of the film at home (0245).
+    let mut book: serde_json::Value = serde_json::from_str(&read(&dir, "book.json")).expect("book.json");
+    book["book_no"] = CONSIGNED.into();
+    book["book_type"] = "B".into();
+    book["trade_mode"] = "0214".into();
+    let r = api_post(&app, &ent, "/api/v1/books", &book.to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let lists = serde_json::json!([
+        {"list_no": "QD520026000000101", "book_no": CONSIGNED, "declared_on": "2026-03-02", "direction": "I", "goods": "material", "trade_mode": "0214",
+         "lines": [{"line": 1, "item_seq": 1, "qty": "1000"}, {"line": 2, "item_seq": 2, "qty": "500"}, {"line": 3, "item_seq": 3, "qty": "100"}, {"line": 4, "item_seq": 5, "qty": "100"}]},
+        {"list_no": "QD520026000000102", "book_no": CONSIGNED, "declared_on": "2026-06-12", "direction": "E", "goods": "product", "trade_mode": "0245",
+         "lines": [{"line": 1, "item_seq": 1, "qty": "200", "amount": "520.00"}]}
+    ]);
+    let r = api_post(&app, &ent, "/api/v1/lists", &lists.to_string()).await;
+    assert!(r.status == 200 && r.header("x-jiamao-rejected") == Some("0"), "{}", r.body);
+    let tax = |q: &str| format!("/books/{CONSIGNED}/tax?as_of=2026-12-31&list_no=QD520026000000102&payment_note_date=2026-06-20{q}");
+
+    // Without prices the quote is refused (price_missing), and the form asks one for each material
+    // the film consumed (through its 单耗 version), each required.
+    let r = page(&app, &ent, &tax("")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    check_frame(&Reply { status: 200, ..r.clone() }, "zh", "the quote refused for want of prices");
+    assert!(r.body.contains("data-testid=\"quote-refused\"") && r.body.contains("price_missing"), "{}", r.body);
+    assert!(r.body.contains("<details data-testid=\"price-form\" style=\"flex-basis:100%\" open>"), "the prices are open: {}", r.body);
+    assert_eq!(attributes(&r.body, "data-testid=\"price-row\"", "data-seq"), ["1", "2", "3", "5"]);
+    assert_eq!(attributes(&r.body, "data-testid=\"price-row\"", "data-needed"), ["true"; 4]);
+    assert!(r.body.contains("<legend>料件 1 低密度聚乙烯（千克）（必须填写）</legend>"), "{}", r.body);
+    for seq in [1, 2, 3, 5] {
+        assert!(
+            r.body.contains(&format!("<label for=\"price_material_{seq}\">单价</label> <input type=\"text\" id=\"price_material_{seq}\" name=\"price_material_{seq}\" value=\"\"")),
+            "material {seq}"
+        );
+        assert!(r.body.contains(&format!("<label for=\"cur_material_{seq}\">币制</label> <select id=\"cur_material_{seq}\" name=\"cur_material_{seq}\">")), "material {seq}");
+    }
+    assert!(r.body.contains("<option value=\"502\">502 美元 USD</option>"), "the currencies of the table");
+
+    // A bad value: 400, its message next to its field (the others keep theirs), no quote.
+    let others = "&price_material_2=1.30&cur_material_2=502&price_material_3=2.50&cur_material_3=502&price_material_5=0.90&cur_material_5=142";
+    for (price, cur, field, message) in [
+        ("-1.40", "502", "price_material_1", "“-1.40”不是有效单价"),
+        ("1%2C40", "502", "price_material_1", "“1,40”不是有效单价"),
+        ("1.4e2", "502", "price_material_1", "“1.4e2”不是有效单价"),
+        ("1.40", "999", "cur_material_1", "“999”不是有效的币制代码"),
+        ("1.40", "USD", "cur_material_1", "“USD”不是有效的币制代码"),
+        ("1.40", "", "cur_material_1", "填写单价时须选择币制"),
+    ] {
+        let r = page(&app, &ent, &tax(&format!("&price_material_1={price}&cur_material_1={cur}{others}"))).await;
+        let what = format!("price {price} currency {cur}");
+        assert_eq!(r.status, 400, "{what}: {}", r.body);
+        check_frame(&Reply { status: 200, ..r.clone() }, "zh", &what);
+        assert!(r.body.contains(&format!("id=\"{field}\" name=\"{field}\"")), "{what}");
+        let at = r.body.find(&format!("id=\"{field}\" name=\"{field}\"")).expect("the field");
+        let element = &r.body[at..at + r.body[at..].find('>').expect("end of the field")];
+        assert!(element.contains(&format!("aria-invalid=\"true\" aria-describedby=\"{field}-error\"")), "{what}: {element}");
+        let alert = &r.body[r.body.find(&format!("<span id=\"{field}-error\" class=\"error\" role=\"alert\"")).unwrap_or_else(|| panic!("{what}: no message"))..];
+        assert!(alert[..alert.find("</span>").expect("end")].contains(message), "{what}: {alert}");
+        assert_eq!(r.body.matches("aria-invalid=\"true\"").count(), 1, "{what}: only the bad field");
+        assert!(!r.body.contains("data-testid=\"quote-lines\"") && !r.body.contains("data-testid=\"quote-refused\""), "{what}: no quote");
+        assert!(r.body.contains("value=\"1.30\"") && r.body.contains("<option value=\"142\" selected>"), "{what}: the other prices are kept");
+    }
+    // The API refuses the same garbage.
+    for bad in ["1,40", "1.4e2", "abc"] {
+        let req = serde_json::json!({"book_no": CONSIGNED, "list_no": "QD520026000000102", "payment_note_date": "2026-06-20", "prices": [{"goods": "material", "item_seq": 1, "unit_price": bad, "currency": "502"}]});
+        let r = api_post(&app, &ent, "/api/v1/tax/quote", &req.to_string()).await;
+        assert!(r.status == 400 || r.status == 422, "{bad}: {} {}", r.status, r.body);
+        assert_eq!(r.rule(), "request_invalid", "{bad}: {}", r.body);
+    }
+    // A certificate of origin names a country of the table.
+    let r = page(&app, &ent, &tax(&format!("&origin_certificate=99&price_material_1=1.40&cur_material_1=502{others}"))).await;
+    assert!(r.status == 400 && r.body.contains("aria-describedby=\"origin_certificate-error\"") && r.body.contains("“99”不是有效的国别（地区）代码"), "{} {}", r.status, r.body);
+
+    // Good prices: the quote, at the similar goods' prices, equal to the API's with the same prices.
+    let r = page(&app, &ent, &tax(&format!("&origin_certificate=133&price_material_1=1.40&cur_material_1=502{others}"))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    check_frame(&r, "zh", "the quote at the entered prices");
+    let lines = &r.body[r.body.find("data-testid=\"quote-lines\"").expect("the quote's lines")..];
+    let lines = &lines[..lines.find("</tbody>").expect("end")];
+    assert_eq!(lines.matches("<tr>").count(), 1 + 4, "a heading and four lines: {lines}");
+    assert_eq!(lines.matches(">similar_goods<").count(), 4, "{lines}");
+    assert!(r.body.contains("value=\"1.40\"") && r.body.contains("<option value=\"502\" selected>") && r.body.contains("value=\"133\""), "the form keeps what was entered");
+    let req = serde_json::json!({
+        "book_no": CONSIGNED, "list_no": "QD520026000000102", "payment_note_date": "2026-06-20", "origin_certificate": "133",
+        "prices": [
+            {"goods": "material", "item_seq": 1, "unit_price": "1.40", "currency": "502"},
+            {"goods": "material", "item_seq": 2, "unit_price": "1.30", "currency": "502"},
+            {"goods": "material", "item_seq": 3, "unit_price": "2.50", "currency": "502"},
+            {"goods": "material", "item_seq": 5, "unit_price": "0.90", "currency": "142"}
+        ]
+    });
+    let api = api_post(&app, &ent, "/api/v1/tax/quote", &req.to_string()).await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    let totals = api.json()["totals"].clone();
+    let want: Vec<jiamao_domain::Decimal> =
+        ["customs_value", "duty", "consumption_tax", "vat", "interest", "total"].iter().map(|k| totals[k].as_str().expect("an amount").parse().expect("a decimal")).collect();
+    assert_eq!(page_totals(&r.body), want, "the page's totals are the API's");
+    assert!(want[5] > jiamao_domain::Decimal::ZERO, "{want:?}");
+
+    // A 进料 sale reads no price it needs: the prices are there, closed, each an option.
+    let r = page(&app, &ent, &format!("/books/{BOOK_NO}/tax?as_of=2026-12-31&list_no=QD520026000000006&payment_note_date=2026-06-20&lang=en")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<details data-testid=\"price-form\" style=\"flex-basis:100%\"><summary>"), "closed: {}", r.body);
+    assert_eq!(attributes(&r.body, "data-testid=\"price-row\"", "data-needed"), ["false"; 4]);
+    assert!(r.body.contains("<label for=\"price_material_1\">Unit price</label>"));
+}

@@ -428,6 +428,10 @@ pub fn quote(req: &QuoteRequest, ledger: Option<LedgerView<'_>>, tables: Tables<
     let Some(view) = ledger else {
         return Err(TaxError::new("book_no", "request_invalid", "a ledger quote names a book_no (or give customs_value, currency, duty_rate, vat_rate and tax_date for the explicit form)"));
     };
+    // A price is what goods are worth: never below zero (a typo must not lower the duty).
+    if let Some((i, p)) = req.prices.iter().enumerate().find(|(_, p)| p.unit_price.is_sign_negative() && !p.unit_price.is_zero()) {
+        return Err(TaxError::new(format!("prices[{i}].unit_price"), "request_invalid", format!("the unit price of {:?} item {} is negative ({})", p.goods, p.item_seq, p.unit_price)));
+    }
     ledger_quote(req, view, tables)
 }
 
@@ -733,6 +737,59 @@ fn price_for(req: &QuoteRequest, goods: SaleGoods, seq: u32) -> Option<&PriceDoc
     req.prices.iter().find(|p| p.goods == goods && p.item_seq == seq)
 }
 
+/// The goods under which a material line's entered price is read (`prices[]`): leftovers at their
+/// domestic price, every other line (direct or from products) as the material.
+fn price_goods(line: &MaterialLine) -> SaleGoods {
+    if line.goods == SaleGoods::Leftover {
+        SaleGoods::Leftover
+    } else {
+        SaleGoods::Material
+    }
+}
+
+/// An entered price a ledger quote reads (a key of `prices[]`): the item, and whether the quote is
+/// refused without it (`price_missing`) rather than valued from the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceSlot {
+    pub goods: SaleGoods,
+    pub item_seq: u32,
+    /// The item's name and unit code in the book.
+    pub name: String,
+    pub unit: String,
+    pub needed: bool,
+}
+
+/// The prices a ledger quote of `req` reads, in the order of its lines (for a form that asks them):
+/// each material line (products converted through the 单耗 version used), needed for 来料 materials
+/// and for leftovers without a declared amount; and for a zone book each product sold (taxed as the
+/// product, selective tariff), needed without a declared amount. The same rules as [`quote`].
+pub fn price_slots(req: &QuoteRequest, view: LedgerView<'_>) -> Result<Vec<PriceSlot>, TaxError> {
+    let book = view.book;
+    let (items, list_date, _) = sale_items(req, view)?;
+    let tax_date = req.tax_date.or(list_date).ok_or_else(|| TaxError::new("tax_date", "request_invalid", "tax_date is required (the date whose rates apply)"))?;
+    let mut slots: Vec<PriceSlot> = Vec::new();
+    let mut add = |goods: SaleGoods, item: &crate::book::Item, needed: bool| match slots.iter_mut().find(|s| s.goods == goods && s.item_seq == item.seq) {
+        Some(s) => s.needed |= needed,
+        None => slots.push(PriceSlot { goods, item_seq: item.seq, name: item.name.clone(), unit: item.unit.clone(), needed }),
+    };
+    for ml in material_lines(book, &items, tax_date)? {
+        let goods = price_goods(&ml);
+        let needed = match goods {
+            SaleGoods::Leftover => ml.amount.is_none(),
+            _ => book.family == Family::Consigned,
+        };
+        add(goods, &book.materials[ml.material_idx], needed);
+    }
+    if book.zone.is_some() {
+        for it in items.iter().filter(|i| matches!(i.goods, SaleGoods::Product | SaleGoods::Defective)) {
+            if let Some(p) = it.item_seq.and_then(|s| book.product_idx(s)) {
+                add(SaleGoods::Product, &book.products[p], it.amount.is_none());
+            }
+        }
+    }
+    Ok(slots)
+}
+
 struct Valued {
     value: Decimal,
     valuation: Valuation,
@@ -743,7 +800,7 @@ fn value_material(req: &QuoteRequest, view: LedgerView<'_>, tables: Tables<'_>, 
     let book = view.book;
     let item = &book.materials[line.material_idx];
     let at = format!("{} (material {})", line.at, item.seq);
-    let user_goods = if line.goods == SaleGoods::Leftover { SaleGoods::Leftover } else { SaleGoods::Material };
+    let user_goods = price_goods(line);
     // (method, price qty, price amount, currency, lists)
     let (method, pq, pa, currency, lists): (&str, Decimal, Decimal, String, Vec<String>) = if let Some(p) = price_for(req, user_goods, item.seq) {
         let method = match (line.goods, book.family) {
