@@ -433,6 +433,6 @@ fn the_prices_a_quote_reads_and_those_it_needs() {
 fn a_negative_entered_price_is_refused() {
     let Some(ex) = example_with(|_| {}) else { return };
     let req = r#"{"book_no": "C52002600001", "list_no": "QD520026000000006", "prices": [{"goods": "material", "item_seq": 1, "unit_price": "-1.40", "currency": "502"}]}"#;
-    let e = quote_on(&ex, req, &Tariff::new(), &Rates::with_defaults(), &TaxPolicy::default()).err().expect("refused");
+    let Err(e) = quote_on(&ex, req, &Tariff::new(), &Rates::with_defaults(), &TaxPolicy::default()) else { panic!("a negative price was accepted") };
     assert_eq!((e.rule, e.at.as_str()), ("request_invalid", "prices[0].unit_price"), "{}", e.message);
 }
