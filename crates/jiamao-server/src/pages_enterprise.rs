@@ -671,8 +671,27 @@ pub(crate) struct MaterialView {
     pub row: Option<MaterialReport>,
     pub opening: Decimal,
     pub series: Vec<BalancePoint>,
+    /// The drill-down; its contributions are the page of them `paging` chose.
     pub explanation: Explanation,
+    pub paging: Paging,
 }
+
+/// The list-by-list contributions of a drill-down: sortable, paged (a year may have thousands).
+pub(crate) const CONTRIBUTION_COLS: [Col; 13] = [
+    col("date", "material.date", false),
+    col("list", "material.list", false),
+    col("trade_mode", "material.trade_mode", false),
+    fixed("material.line", true),
+    col("figure", "material.figure", false),
+    col("qty", "material.qty", true),
+    col("product", "material.product", false),
+    fixed("material.version", false),
+    fixed("material.product_qty", true),
+    fixed("material.uc", true),
+    fixed("material.share", true),
+    fixed("material.leftover", true),
+    col("amount", "material.amount", true),
+];
 
 /// The drill-down: the balance over time, the contributions by product and 单耗 version, and list
 /// by list.
@@ -738,26 +757,9 @@ pub(crate) fn material(c: &Chrome, v: &MaterialView) -> String {
     }
 
     let _ = writeln!(body, "<h2>{}</h2>", escape(c.t("material.contributions")));
-    body.push_str("<div class=\"scroll\">\n<table class=\"wide\" data-testid=\"contributions\">\n<thead><tr>");
-    body.push_str(&head_cells(
-        c,
-        &[
-            ("material.date", false),
-            ("material.list", false),
-            ("material.trade_mode", false),
-            ("material.line", true),
-            ("material.figure", false),
-            ("material.qty", true),
-            ("material.product", false),
-            ("material.version", false),
-            ("material.product_qty", true),
-            ("material.uc", true),
-            ("material.share", true),
-            ("material.leftover", true),
-            ("material.amount", true),
-        ],
-    ));
-    body.push_str("</tr></thead>\n<tbody>\n");
+    body.push_str("<div class=\"scroll\">\n<table class=\"wide\" data-testid=\"contributions\">\n");
+    body.push_str(&v.paging.head(c, &CONTRIBUTION_COLS));
+    body.push_str("<tbody>\n");
     for x in &e.contributions {
         let product = x.product_seq.map(|s| format!("{s} {}", product_name(s))).unwrap_or_default();
         let _ = writeln!(
@@ -779,6 +781,7 @@ pub(crate) fn material(c: &Chrome, v: &MaterialView) -> String {
         );
     }
     body.push_str("</tbody>\n</table>\n</div>\n");
+    body.push_str(&v.paging.pager(c, "contributions"));
     if e.contributions.is_empty() {
         let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(c.t("material.no_contributions")));
     }

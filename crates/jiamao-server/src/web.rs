@@ -398,6 +398,7 @@ pub(crate) async fn material<S: Store + 'static>(State(engine): State<SharedEngi
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => return error_page(&e),
     };
+    let mut paging = Paging::from_query(uri.path(), uri.query(), &pages::CONTRIBUTION_COLS, "date", Order::Asc);
     let view = with_engine(&engine, move |e| {
         // A material the book does not have is a page that does not exist (404), not a refusal.
         let explanation = match e.explain(&book_no, seq, from, to) {
@@ -421,6 +422,22 @@ pub(crate) async fn material<S: Store + 'static>(State(engine): State<SharedEngi
         };
         let moves: Vec<_> =
             explanation.contributions.iter().filter(|x| closed_to.is_none_or(|c| x.declared_on > c)).filter_map(|x| x.qty.parse::<Decimal>().ok().map(|q| (x.declared_on, x.figure, q))).collect();
+        // The chart reads every contribution; the table shows a page of them.
+        let mut explanation = explanation;
+        paging.sort(&mut explanation.contributions, |by, a, b| {
+            let at = |x: &jiamao_domain::explain::Contribution| (x.declared_on, x.list_no.clone(), x.line);
+            match by {
+                "list" => (&a.list_no, a.line).cmp(&(&b.list_no, b.line)),
+                "trade_mode" => a.trade_mode.cmp(&b.trade_mode),
+                "figure" => a.figure.cmp(&b.figure),
+                "qty" => cmp_num(&a.qty, &b.qty),
+                "product" => a.product_seq.cmp(&b.product_seq),
+                "amount" => cmp_num(a.amount.as_deref().unwrap_or(""), b.amount.as_deref().unwrap_or("")),
+                _ => std::cmp::Ordering::Equal,
+            }
+            .then_with(|| at(a).cmp(&at(b)))
+        });
+        explanation.contributions = paging.window(&explanation.contributions).to_vec();
         Ok(MaterialView {
             book_no: b.book_no.clone(),
             from,
@@ -431,6 +448,7 @@ pub(crate) async fn material<S: Store + 'static>(State(engine): State<SharedEngi
             opening,
             series: charts::balance_series(opening, &moves),
             explanation,
+            paging,
         })
     })
     .await;

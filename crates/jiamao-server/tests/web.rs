@@ -1292,3 +1292,28 @@ async fn a_consigned_sale_is_quoted_at_the_prices_entered_on_the_tax_page() {
     assert_eq!(attributes(&r.body, "data-testid=\"price-row\"", "data-needed"), ["false"; 4]);
     assert!(r.body.contains("<label for=\"price_material_1\">Unit price</label>"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_drill_down_pages_its_contributions() {
+    let Some(app) = spawn_app().await else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    let path = format!("/books/{BOOK_NO}/materials/1");
+    let rows = |html: &str| -> Vec<String> {
+        let table = &html[html.find("data-testid=\"contributions\"").expect("the contributions")..];
+        let body = &table[table.find("<tbody>").expect("body")..table.find("</tbody>").expect("end")];
+        body.split("<tr>").skip(1).map(|r| r[..r.find("</tr>").unwrap_or(r.len())].to_owned()).collect()
+    };
+    let all = page(&app, &ent, &path).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let every = rows(&all.body);
+    assert!(every.len() >= 3, "the example's first material has contributions: {}", every.len());
+    let r = page(&app, &ent, &format!("{path}?per=2&page=2")).await;
+    assert_eq!(rows(&r.body), every[2..every.len().min(4)].to_vec(), "page 2 of 2 rows, in date order");
+    assert!(r.body.contains("data-testid=\"pager\"") && r.body.contains("data-testid=\"balance-chart\""), "the chart still reads every contribution");
+    let chart = |html: &str| html[html.find("data-testid=\"balance-chart\"").expect("chart")..html.find("</svg>").expect("end")].to_owned();
+    assert_eq!(chart(&r.body), chart(&all.body), "paging the table does not change the chart");
+    let r = page(&app, &ent, &format!("{path}?sort=qty&order=desc")).await;
+    let qty = |row: &String| row.split("<td class=\"num").nth(2).and_then(|c| c.split('>').nth(1)).and_then(|c| c.split('<').next()).and_then(|q| q.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let sorted: Vec<f64> = rows(&r.body).iter().map(qty).collect();
+    assert!(sorted.windows(2).all(|w| w[0] >= w[1]), "by quantity, largest first: {sorted:?}");
+}
