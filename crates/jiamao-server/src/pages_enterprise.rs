@@ -94,6 +94,9 @@ pub(crate) struct DashboardBook {
     pub lists_posted: u64,
     /// `None` when the account may not read the book's reports.
     pub cycle: Option<CycleView>,
+    /// The guarantee (保证金/保函) required and posted as of the day: `None` when it may not be read
+    /// or cannot be computed (no regime for the date, no tariff line).
+    pub guarantee: Option<crate::pages_officials::GuaranteeFacts>,
 }
 
 /// Something to act on, by book.
@@ -171,11 +174,24 @@ pub(crate) fn dashboard(c: &Chrome, v: &DashboardView) -> String {
             ("book.cycle", false),
             ("book.report_due", false),
             ("book.lists_posted", true),
+            ("book.guarantee", false),
             ("book.reports", false),
         ],
     ));
     body.push_str("</tr></thead>\n<tbody>\n");
     for b in &v.books {
+        let guarantee = match &b.guarantee {
+            None => "<td>—</td>".to_owned(),
+            Some(g) => {
+                let short = g.shortfall.parse::<Decimal>().is_ok_and(|d| d > Decimal::ZERO);
+                let text = if short {
+                    fill(c.t("book.guarantee_short"), &[("required", &g.required), ("posted", &g.posted), ("shortfall", &g.shortfall)])
+                } else {
+                    fill(c.t("book.guarantee_ok"), &[("required", &g.required), ("posted", &g.posted)])
+                };
+                format!("<td class=\"nw{}\" data-testid=\"guarantee\">{}</td>", if short { " error" } else { "" }, escape(&text))
+            }
+        };
         let href = escape(&book_href(&b.book_no));
         let (cycle, due) = match &b.cycle {
             Some(cy) => (fill(c.t("book.cycle_text"), &[("n", &cy.cycle_no.to_string()), ("from", &cy.cycle_from.to_string()), ("until", &cy.cycle_until.to_string())]), cy.report_due.to_string()),
@@ -183,7 +199,7 @@ pub(crate) fn dashboard(c: &Chrome, v: &DashboardView) -> String {
         };
         let _ = writeln!(
             body,
-            "<tr data-book=\"{no}\"><td class=\"nw\"><a href=\"{href}\">{no}</a></td>{rev}{ty}{op}{mc}{valid}{cycle}{due}{lists}<td class=\"nw\">{links}</td></tr>",
+            "<tr data-book=\"{no}\"><td class=\"nw\"><a href=\"{href}\">{no}</a></td>{rev}{ty}{op}{mc}{valid}{cycle}{due}{lists}{guarantee}<td class=\"nw\">{links}</td></tr>",
             no = escape(&b.book_no),
             rev = td_num(&b.revision.to_string()),
             ty = td(c.t(book_type_key(b.book_type))),

@@ -173,6 +173,7 @@ fn dashboard_view<S: Store>(e: &mut Engine<S>, p: &Principal, today: NaiveDate) 
             valid_until: b.valid_until,
             lists_posted: ledger.lists_posted(),
             cycle: None,
+            guarantee: None,
         };
         if read_report {
             row.cycle = cycle_view(e, &book_no);
@@ -186,14 +187,11 @@ fn dashboard_view<S: Store>(e: &mut Engine<S>, p: &Principal, today: NaiveDate) 
             }
             // Skipped quietly when it cannot be computed (no regime for the book's date, no tariff line).
             if let Ok(g) = e.guarantee(&book_no, today) {
+                let facts = GuaranteeFacts { required: report_amount(g.required.amount), posted: report_amount(g.posted), shortfall: report_amount(g.shortfall) };
                 if g.alert {
-                    alerts.push(Alert::GuaranteeShortfall {
-                        book_no: book_no.clone(),
-                        required: report_amount(g.required.amount),
-                        posted: report_amount(g.posted),
-                        shortfall: report_amount(g.shortfall),
-                    });
+                    alerts.push(Alert::GuaranteeShortfall { book_no: book_no.clone(), required: facts.required.clone(), posted: facts.posted.clone(), shortfall: facts.shortfall.clone() });
                 }
+                row.guarantee = Some(facts);
             }
         }
         if read_tax {

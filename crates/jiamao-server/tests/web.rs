@@ -1317,3 +1317,26 @@ async fn the_drill_down_pages_its_contributions() {
     let sorted: Vec<f64> = rows(&r.body).iter().map(qty).collect();
     assert!(sorted.windows(2).all(|w| w[0] >= w[1]), "by quantity, largest first: {sorted:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_each_book_s_guarantee() {
+    let Some(app) = spawn_app().await else { return };
+    let ent = log_in(&app, "ent-admin").await;
+    let r = page(&app, &ent, "/?as_of=2026-12-31").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let api = common::send(app.addr, "GET", &format!("/api/v1/books/{BOOK_NO}/guarantee?as_of=2026-12-31"), &[("Cookie", &ent.cookies)], None).await;
+    let row = &r.body[r.body.find(&format!("<tr data-book=\"{BOOK_NO}\">")).expect("the book's row")..];
+    let row = &row[..row.find("</tr>").expect("end")];
+    assert_eq!(api.status, 200, "the example book's guarantee is computed with the test tariff: {}", api.body);
+    {
+        let g = api.json();
+        let cell = &row[row.find("data-testid=\"guarantee\"").unwrap_or_else(|| panic!("a guarantee cell: {row}"))..];
+        let amount = |v: &serde_json::Value| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+        let required = amount(&g["required"]["amount"]);
+        assert!(cell.contains(&required) && cell.contains(&amount(&g["posted"])), "the API's guarantee {g} in {cell}");
+    }
+    // A customs officer of another district does not see the book at all.
+    let far = log_in(&app, "customs-2300").await;
+    let r = page(&app, &far, "/?as_of=2026-12-31").await;
+    assert!(r.status == 200 && !r.body.contains(BOOK_NO) && !r.body.contains("data-testid=\"guarantee\""), "{}", r.body);
+}
