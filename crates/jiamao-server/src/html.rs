@@ -340,21 +340,34 @@ pub(crate) struct DateField {
     pub invalid: bool,
 }
 
+/// What ties a refused field to its message: the input's attributes (`aria-invalid`,
+/// `aria-describedby`) and the message after it (`role="alert"`); nothing for a field that passed.
+fn field_message(id: &str, testid: &str, error: Option<&str>) -> (String, String) {
+    match error {
+        Some(m) => {
+            (format!(" aria-invalid=\"true\" aria-describedby=\"{id}-error\""), format!(" <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"{testid}\">{}</span>", escape(m)))
+        }
+        None => (String::new(), String::new()),
+    }
+}
+
+/// A refused request shown where its form is: a lead (`lead_key`), the rule and the library's message.
+pub(crate) fn refusal(c: &Chrome, lead_key: &str, testid: &str, (rule, message): &(String, String)) -> String {
+    format!("<p role=\"alert\" class=\"error\" data-testid=\"{testid}\">{} <code>{}</code> {}</p>\n", escape(c.t(lead_key)), escape(rule), escape(message))
+}
+
 /// A labelled date input; a refused value keeps its text and gets its message inline, tied to the
 /// input (`aria-invalid`, `aria-describedby`).
 pub(crate) fn date_input(c: &Chrome, f: &DateField, label_key: &str) -> String {
     let id = f.name;
     let value = f.value.map(|d| d.to_string()).unwrap_or_else(|| f.raw.clone());
-    if f.invalid {
-        format!(
-            "<div class=\"field\"><label for=\"{id}\">{label}</label> <input type=\"date\" id=\"{id}\" name=\"{id}\" value=\"{value}\" data-check=\"date\" aria-invalid=\"true\" aria-describedby=\"{id}-error\"> <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"date-error\">{message}</span></div>",
-            label = escape(c.t(label_key)),
-            value = escape(&value),
-            message = escape(&fill(c.t("form.bad_date"), &[("value", &f.raw)])),
-        )
-    } else {
-        format!("<div class=\"field\"><label for=\"{id}\">{}</label> <input type=\"date\" id=\"{id}\" name=\"{id}\" value=\"{}\" data-check=\"date\"></div>", escape(c.t(label_key)), escape(&value))
-    }
+    let message = f.invalid.then(|| fill(c.t("form.bad_date"), &[("value", &f.raw)]));
+    let (invalid, message) = field_message(id, "date-error", message.as_deref());
+    format!(
+        "<div class=\"field\"><label for=\"{id}\">{label}</label> <input type=\"date\" id=\"{id}\" name=\"{id}\" value=\"{value}\" data-check=\"date\"{invalid}>{message}</div>",
+        label = escape(c.t(label_key)),
+        value = escape(&value),
+    )
 }
 
 /// A labelled input of a two-column form (`.grid-form`): the label, then the input with its rule
@@ -362,12 +375,7 @@ pub(crate) fn date_input(c: &Chrome, f: &DateField, label_key: &str) -> String {
 /// it (`aria-invalid`, `aria-describedby`). `attrs` are further attributes (already HTML).
 pub(crate) fn grid_input(c: &Chrome, id: &str, label_key: &str, value: &str, rule: Option<crate::forms::Rule>, error: Option<&str>, attrs: &str) -> String {
     let check = rule.map(|r| format!(" data-check=\"{}\"", r.as_str())).unwrap_or_default();
-    let (invalid, message) = match error {
-        Some(m) => {
-            (format!(" aria-invalid=\"true\" aria-describedby=\"{id}-error\""), format!(" <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"field-error\">{}</span>", escape(m)))
-        }
-        None => (String::new(), String::new()),
-    };
+    let (invalid, message) = field_message(id, "field-error", error);
     format!(
         "<label for=\"{id}\">{label}</label><span><input id=\"{id}\" name=\"{id}\" value=\"{value}\"{check}{attrs}{invalid}>{message}</span>\n",
         label = escape(c.t(label_key)),
@@ -444,15 +452,12 @@ pub(crate) fn error(c: &Chrome, heading_key: &str, text_key: &str, rule: &str, m
 /// [`date_input`]. `attrs` are further attributes of the input (already HTML).
 pub(crate) fn text_input(id: &str, label: &str, value: &str, error: Option<&str>, attrs: &str) -> String {
     let id = escape(id);
-    match error {
-        Some(message) => format!(
-            "<div class=\"field\"><label for=\"{id}\">{label}</label> <input type=\"text\" id=\"{id}\" name=\"{id}\" value=\"{value}\"{attrs} aria-invalid=\"true\" aria-describedby=\"{id}-error\"> <span id=\"{id}-error\" class=\"error\" role=\"alert\" data-testid=\"field-error\">{message}</span></div>",
-            label = escape(label),
-            value = escape(value),
-            message = escape(message),
-        ),
-        None => format!("<div class=\"field\"><label for=\"{id}\">{}</label> <input type=\"text\" id=\"{id}\" name=\"{id}\" value=\"{}\"{attrs}></div>", escape(label), escape(value)),
-    }
+    let (invalid, message) = field_message(&id, "field-error", error);
+    format!(
+        "<div class=\"field\"><label for=\"{id}\">{label}</label> <input type=\"text\" id=\"{id}\" name=\"{id}\" value=\"{value}\"{attrs}{invalid}>{message}</div>",
+        label = escape(label),
+        value = escape(value),
+    )
 }
 
 #[cfg(test)]

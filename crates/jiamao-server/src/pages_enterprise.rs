@@ -623,7 +623,7 @@ fn stocktake(c: &Chrome, v: &ReconcileView) -> String {
         button = escape(c.t("stocktake.button")),
     );
     match (&v.stocktake, &v.report) {
-        (Some(Err(refused)), _) => out.push_str(&refusal(c, "stocktake-result", refused)),
+        (Some(Err(refused)), _) => out.push_str(&crate::html::refusal(c, "form.refused", "stocktake-result", refused)),
         (Some(Ok(file)), Some(report)) => {
             let rows: Vec<&MaterialReport> = report.materials.iter().filter(|m| m.difference.is_some()).collect();
             let bars: Vec<charts::DiffBar> = rows
@@ -666,11 +666,6 @@ fn stocktake(c: &Chrome, v: &ReconcileView) -> String {
     }
     out.push_str("</section>\n");
     out
-}
-
-/// A refused request shown where its form is: the rule and the library's message.
-fn refusal(c: &Chrome, testid: &str, (rule, message): &(String, String)) -> String {
-    format!("<p role=\"alert\" class=\"error\" data-testid=\"{testid}\">{} <code>{}</code> {}</p>\n", escape(c.t("form.refused")), escape(rule), escape(message))
 }
 
 // ---- The drill-down of a material ---------------------------------------------------------------
@@ -848,7 +843,7 @@ pub(crate) fn upload(c: &Chrome, v: &UploadView) -> String {
             let text = fill(c.t(k), &[("book_no", &b.book_no), ("revision", &b.revision.to_string()), ("resolved_lines", &b.resolved_lines.to_string())]);
             let _ = writeln!(body, "<p class=\"ok\" data-testid=\"book-result\" role=\"status\">{} <a href=\"{}\">{}</a></p>", escape(&text), escape(&book_href(&b.book_no)), escape(&b.book_no));
         }
-        Some(Err(refused)) => body.push_str(&refusal(c, "book-result", refused)),
+        Some(Err(refused)) => body.push_str(&crate::html::refusal(c, "form.refused", "book-result", refused)),
         None => {}
     }
     body.push_str("</section>\n");
@@ -891,7 +886,7 @@ pub(crate) fn upload(c: &Chrome, v: &UploadView) -> String {
             }
             body.push_str("</tbody>\n</table>\n</div>\n");
         }
-        Some(Err(refused)) => body.push_str(&refusal(c, "lists-result", refused)),
+        Some(Err(refused)) => body.push_str(&crate::html::refusal(c, "form.refused", "lists-result", refused)),
         None => {}
     }
     body.push_str("</section>\n");

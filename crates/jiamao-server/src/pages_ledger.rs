@@ -358,10 +358,6 @@ fn amount(d: jiamao_domain::Decimal) -> String {
     report_amount(d)
 }
 
-fn refusal(c: &Chrome, testid: &str, (rule, message): &(String, String)) -> String {
-    format!("<p role=\"alert\" class=\"error\" data-testid=\"{testid}\">{} <code>{}</code> {}</p>\n", escape(c.t("tax.refused")), escape(rule), escape(message))
-}
-
 fn periods_html(c: &Chrome, r: &PeriodsReport) -> String {
     if r.periods.is_empty() {
         return format!("<p class=\"note\" data-testid=\"no-periods\">{}</p>\n", escape(c.t("tax.no_periods")));
@@ -570,7 +566,7 @@ pub(crate) fn tax(c: &Chrome, v: &TaxView) -> String {
                 sales.extend(p.lists.iter().map(|l| (l.list_no.clone(), l.declared_on)));
             }
         }
-        Err(e) => body.push_str(&refusal(c, "periods-refused", e)),
+        Err(e) => body.push_str(&crate::html::refusal(c, "tax.refused", "periods-refused", e)),
     }
     let _ = writeln!(body, "<h2 id=\"quote-h\">{}</h2>\n<p class=\"note\">{}</p>", escape(c.t("tax.quote")), escape(c.t("tax.quote_help")));
     let mut options = String::new();
@@ -599,7 +595,7 @@ pub(crate) fn tax(c: &Chrome, v: &TaxView) -> String {
     }
     match &v.quote {
         Some(Ok(q)) => body.push_str(&quote_html(c, q)),
-        Some(Err(e)) => body.push_str(&refusal(c, "quote-refused", e)),
+        Some(Err(e)) => body.push_str(&crate::html::refusal(c, "tax.refused", "quote-refused", e)),
         None => {}
     }
     page(c, &title, &body)
